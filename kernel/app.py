@@ -1,0 +1,576 @@
+"""The kernel process: sockets, threads, and dispatch by message type.
+
+Threads and who owns what:
+
+- main thread: the shell ROUTER and the stdin ROUTER; runs user code (signals
+  such as SIGINT reach Python code only here) and, with ``%gui``, a toolkit's
+  event loop (see :mod:`kernel.eventloops`).
+- ``control``: the control ROUTER; answers kernel_info, interrupt and shutdown
+  even while the main thread is busy.
+- ``iopub``: the XPUB socket (:mod:`kernel.iopub`).
+- ``heartbeat``: a ZeroMQ proxy echoing pings in C, so it keeps answering while
+  Python code holds the GIL.
+- ``parent-watch``: ends the kernel when the process that launched it dies.
+
+The engine (:mod:`kernel.shell`) is built on a warm-up thread so that the
+kernel answers ``kernel_info_request`` before IPython has finished importing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import zmq
+
+from . import iostream, language
+from .connect import ConnectionInfo
+from .iopub import IOPubThread
+from .logutil import RateLimitedLog
+from .wire import PROTOCOL_VERSION, Session, WireError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_SIZE = 64 << 20
+#: Seconds a shutdown waits for running code before the process is ended hard.
+SHUTDOWN_GRACE = 1.0
+EXIT_PORTS_TAKEN = 3
+
+
+class PortsTaken(OSError):
+    """A port from the connection file could not be bound."""
+
+
+class BadRequest(ValueError):
+    """A request whose content does not have the fields its type requires."""
+
+
+def field(content: dict, name: str, kind: type | tuple, default: Any = BadRequest) -> Any:
+    """``content[name]`` checked against ``kind``; a clear BadRequest otherwise."""
+    if name not in content or content[name] is None:
+        if default is BadRequest:
+            raise BadRequest(f"missing required field {name!r}")
+        return default
+    value = content[name]
+    if kind is bool and isinstance(value, int):
+        return bool(value)
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise BadRequest(f"field {name!r} must be {want}, got {type(value).__name__}")
+    return value
+
+
+class KernelApp:
+    """A running kernel: bound sockets plus the loops that serve them."""
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        connection_file: Optional[Path] = None,
+        *,
+        owns_connection_file: bool = False,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        engine_factory: Optional[Callable[["KernelApp"], Any]] = None,
+        username: Optional[str] = None,
+    ):
+        self.info = info
+        self.connection_file = connection_file
+        self.owns_connection_file = owns_connection_file
+        self.max_message_size = max_message_size
+        self._engine_factory = engine_factory or _default_engine
+        self.session = Session(
+            info.key, info.signature_scheme, username=username or _login_name(),
+            max_message_size=max_message_size,
+        )
+        self.context = zmq.Context()
+        self.hb_context = zmq.Context()
+        self.stopping = False
+        self.executing = False
+        self.event_loop: Any = None  # set by serve_forever; %gui swaps it
+        self.parent: dict = {}
+        self.parent_idents: list = []
+        self._deferred: deque = deque()
+        self._engine: Any = None
+        self._engine_error: Optional[BaseException] = None
+        self._engine_ready = threading.Event()
+        self._stdin_lock = threading.Lock()
+        self.wake_fd, self._wake_w = os.pipe()
+        os.set_blocking(self.wake_fd, False)
+        os.set_blocking(self._wake_w, False)
+        self._dropped = RateLimitedLog(log)
+        self._unknown_types: set = set()
+        self._exit_hooks: list = []
+        self.shell_handlers = {
+            "execute_request": self.execute_request,
+            "kernel_info_request": self.kernel_info_request,
+            "complete_request": self.complete_request,
+            "inspect_request": self.inspect_request,
+            "is_complete_request": self.is_complete_request,
+            "history_request": self.history_request,
+            "comm_info_request": self.comm_info_request,
+            "connect_request": self.connect_request,
+            "shutdown_request": self.shutdown_request,
+            "comm_open": self.comm_open,
+            "comm_msg": self.comm_ignored,
+            "comm_close": self.comm_ignored,
+        }
+        self.control_handlers = {
+            "kernel_info_request": self.kernel_info_request,
+            "shutdown_request": self.shutdown_request,
+            "interrupt_request": self.interrupt_request,
+            "connect_request": self.connect_request,
+            "comm_info_request": self.comm_info_request,
+        }
+
+    # -- sockets ------------------------------------------------------------------
+    def bind(self) -> None:
+        """Bind all five sockets; ports that are 0 in ``info`` are chosen here."""
+        ctx = self.context
+        self.shell_socket = self._router(ctx)
+        self.control_socket = self._router(ctx)
+        self.stdin_socket = self._router(ctx)
+        self.stdin_socket.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.hb_socket = self._router(self.hb_context)
+        self.iopub = IOPubThread(ctx, self.session)
+        for name, sock in (("shell", self.shell_socket), ("control", self.control_socket),
+                           ("stdin", self.stdin_socket), ("iopub", self.iopub.socket),
+                           ("hb", self.hb_socket)):
+            self._bind_one(name, sock)
+
+    def _router(self, ctx: zmq.Context) -> zmq.Socket:
+        sock = ctx.socket(zmq.ROUTER)
+        sock.linger = 1000
+        sock.setsockopt(zmq.MAXMSGSIZE, self.max_message_size)
+        return sock
+
+    def _bind_one(self, name: str, sock: zmq.Socket) -> None:
+        info = self.info
+        port = getattr(info, f"{name}_port")
+        if info.transport == "ipc":
+            if not port:
+                port = 1
+                while Path(f"{info.ip}-{port}").exists():
+                    port += 1
+                setattr(info, f"{name}_port", port)
+            sock.bind(info.url(name))
+            return
+        if port:
+            try:
+                sock.bind(info.url(name))
+            except zmq.ZMQError as exc:
+                raise PortsTaken(f"cannot bind the {name} channel to {info.url(name)}: {exc}") from None
+        else:
+            ip = f"[{info.ip}]" if ":" in info.ip else info.ip
+            if ":" in info.ip:
+                sock.setsockopt(zmq.IPV6, 1)
+            setattr(info, f"{name}_port", sock.bind_to_random_port(f"tcp://{ip}"))
+
+    # -- life cycle ---------------------------------------------------------------
+    def start(self) -> None:
+        """Start the helper threads and the engine warm-up."""
+        iostream_batcher = iostream.StreamBatcher(self._send_stream, self.iopub.call_later)
+        self.streams = iostream_batcher
+        self._saved_streams = iostream.install(iostream_batcher)
+        self.iopub.start()
+        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        self.control_thread = threading.Thread(target=self._control_loop, name="control", daemon=True)
+        self.control_thread.start()
+        threading.Thread(target=self._warm_up, name="engine-warm-up", daemon=True).start()
+        parent = os.environ.get("JPY_PARENT_PID")
+        if parent and parent.isdigit() and int(parent) > 1:
+            threading.Thread(target=self._watch_parent, args=(int(parent),), name="parent-watch", daemon=True).start()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._on_sigint)
+        self.iopub.send("status", {"execution_state": "starting"})
+
+    def serve_forever(self) -> None:
+        """Run event loops until shutdown; ``%gui`` may swap the loop in between."""
+        from .eventloops import ZmqLoop
+
+        if self.event_loop is None:
+            self.event_loop = ZmqLoop()
+        while not self.stopping:
+            try:
+                self.event_loop.run(self)
+            except KeyboardInterrupt:
+                continue
+            except Exception:
+                log.exception("event loop %r failed; falling back to the plain loop", self.event_loop)
+                self.event_loop = ZmqLoop()
+        self._close()
+
+    def request_stop(self) -> None:
+        """Ask the main loop to end; a busy main thread gets SHUTDOWN_GRACE."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self.wake()
+        threading.Thread(target=self._hard_exit_after, args=(SHUTDOWN_GRACE,), name="exit-watchdog", daemon=True).start()
+
+    def wake(self) -> None:
+        """Make the main loop look at its sockets and flags now."""
+        try:
+            os.write(self._wake_w, b"\0")
+        except OSError:
+            pass
+
+    def add_exit_hook(self, fn: Callable[[], None]) -> None:
+        self._exit_hooks.append(fn)
+
+    def _hard_exit_after(self, grace: float) -> None:
+        time.sleep(grace)
+        log.warning("main thread still busy %.1fs after shutdown was requested; exiting now", grace)
+        self._remove_connection_file()
+        self.iopub.flush(0.5)
+        os._exit(0)
+
+    def _close(self) -> None:
+        for hook in self._exit_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("exit hook failed")
+        if self._engine is not None:
+            self._engine.shutdown()
+        self.streams.flush()
+        self.iopub.flush(2.0)
+        self.iopub.stop()
+        self.control_thread.join(1.0)
+        self.hb_context.term()
+        for sock in (self.shell_socket, self.stdin_socket):
+            sock.close(linger=0)
+        iostream.restore(self._saved_streams)
+        self._remove_connection_file()
+
+    def _remove_connection_file(self) -> None:
+        if self.owns_connection_file and self.connection_file is not None:
+            try:
+                os.unlink(self.connection_file)
+            except FileNotFoundError:
+                pass
+
+    # -- engine -------------------------------------------------------------------
+    def _warm_up(self) -> None:
+        try:
+            self._engine = self._engine_factory(self)
+        except BaseException as exc:  # reported on every request that needs it
+            log.exception("the engine failed to start")
+            self._engine_error = exc
+        finally:
+            self._engine_ready.set()
+
+    @property
+    def engine(self) -> Any:
+        self._engine_ready.wait()
+        if self._engine is None:
+            raise RuntimeError(f"the Python engine failed to start: {self._engine_error!r}")
+        return self._engine
+
+    # -- threads --------------------------------------------------------------------
+    def _heartbeat(self) -> None:
+        try:
+            zmq.proxy(self.hb_socket, self.hb_socket)
+        except zmq.ZMQError:
+            pass  # the heartbeat context was terminated: shutting down
+        finally:
+            self.hb_socket.close(linger=0)
+
+    def _watch_parent(self, pid: int) -> None:
+        """End the kernel within a second or so of its launcher's death."""
+        try:
+            fd = os.pidfd_open(pid)  # Linux: readable when the process exits
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            import select
+            select.select([fd], [], [])
+            os.close(fd)
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        log.warning("parent process %d exited; shutting down", pid)
+        self.request_stop()
+
+    def _control_loop(self) -> None:
+        sock = self.control_socket
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        try:
+            while not self.stopping:
+                if not poller.poll(200):
+                    continue
+                while True:
+                    try:
+                        frames = sock.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    self.dispatch(sock, frames, self.control_handlers, "control")
+        except Exception:
+            log.exception("control thread failed")
+        finally:
+            sock.close(linger=500)
+
+    # -- the shell channel (main thread) -------------------------------------------
+    def process_shell(self) -> None:
+        """Handle every shell message that is waiting, then return."""
+        while not self.stopping:
+            if self._deferred:
+                idents, msg = self._deferred.popleft()
+                self.handle(self.shell_socket, idents, msg, self.shell_handlers)
+                continue
+            try:
+                frames = self.shell_socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self.dispatch(self.shell_socket, frames, self.shell_handlers, "shell")
+
+    def dispatch(self, sock: zmq.Socket, frames: list, handlers: dict, channel: str) -> None:
+        try:
+            idents, msg = self.session.deserialize(frames)
+        except WireError as exc:
+            self._dropped.warning(f"{channel}:{type(exc).__name__}:{exc.reason}",
+                                  "dropped a message on %s: %s", channel, exc.reason)
+            return
+        self.handle(sock, idents, msg, handlers)
+
+    def handle(self, sock: zmq.Socket, idents: list, msg: dict, handlers: dict) -> None:
+        msg_type = msg["msg_type"]
+        on_shell = sock is self.shell_socket
+        if on_shell:
+            self.parent, self.parent_idents = msg["header"], idents
+        self.iopub.send("status", {"execution_state": "busy"}, parent=msg["header"])
+        try:
+            handler = handlers.get(msg_type)
+            if handler is None:
+                if msg_type not in self._unknown_types:
+                    self._unknown_types.add(msg_type)
+                    log.warning("ignoring unknown message type %r (no reply is sent)", msg_type)
+                return
+            if not isinstance(msg["content"], dict):
+                raise BadRequest("content must be an object")
+            handler(sock, idents, msg)
+        except Exception as exc:
+            if not isinstance(exc, BadRequest):
+                log.exception("handler for %s failed", msg_type)
+            self.reply(sock, idents, msg, {
+                "status": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": [],
+            })
+        finally:
+            if on_shell:
+                self.streams.flush()
+            self.iopub.send("status", {"execution_state": "idle"}, parent=msg["header"])
+
+    def reply(self, sock: zmq.Socket, idents: list, parent: dict, content: dict,
+              msg_type: Optional[str] = None, metadata: Optional[dict] = None) -> dict:
+        if msg_type is None:
+            msg_type = parent["msg_type"].rsplit("_", 1)[0] + "_reply"
+        msg = self.session.msg(msg_type, content, parent=parent["header"], metadata=metadata)
+        sock.send_multipart(self.session.serialize(msg, idents), copy=False)
+        return msg
+
+    # -- handlers -----------------------------------------------------------------------
+    def kernel_info_request(self, sock, idents, msg) -> None:
+        self.reply(sock, idents, msg, self.kernel_info())
+
+    def kernel_info(self) -> dict:
+        return {
+            "status": "ok",
+            "protocol_version": PROTOCOL_VERSION,
+            "implementation": language.IMPLEMENTATION,
+            "implementation_version": language.IMPLEMENTATION_VERSION,
+            "language_info": language.language_info(),
+            "banner": language.banner(),
+            "help_links": language.help_links(),
+            "debugger": False,
+            "supported_features": ["iopub_welcome"],
+        }
+
+    def execute_request(self, sock, idents, msg) -> None:
+        c = msg["content"]
+        code = field(c, "code", str)
+        silent = field(c, "silent", bool, False)
+        store_history = field(c, "store_history", bool, not silent) and not silent
+        user_expressions = field(c, "user_expressions", dict, {})
+        allow_stdin = field(c, "allow_stdin", bool, True)
+        stop_on_error = field(c, "stop_on_error", bool, True)
+        engine = self.engine
+        if not silent:
+            self.publish("execute_input", {"code": code, "execution_count": engine.execution_count})
+        self.executing = True
+        try:
+            content = engine.execute(code, silent=silent, store_history=store_history,
+                                     user_expressions=user_expressions, allow_stdin=allow_stdin)
+        except KeyboardInterrupt:
+            content = {"status": "error", "ename": "KeyboardInterrupt", "evalue": "", "traceback": [],
+                       "execution_count": engine.execution_count - 1, "user_expressions": {}, "payload": []}
+        finally:
+            self.executing = False
+        self.streams.flush()
+        self.reply(sock, idents, msg, content, metadata={"status": content["status"]})
+        if content["status"] == "error" and stop_on_error:
+            self._abort_queued_executes()
+
+    def _abort_queued_executes(self) -> None:
+        """After a failed cell, executes already waiting are answered 'aborted';
+        other requests stay queued and are served in order."""
+        while True:
+            try:
+                frames = self.shell_socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                idents, msg = self.session.deserialize(frames)
+            except WireError as exc:
+                self._dropped.warning(f"shell:{exc.reason}", "dropped a message on shell: %s", exc.reason)
+                continue
+            if msg["msg_type"] != "execute_request":
+                self._deferred.append((idents, msg))
+                continue
+            self.iopub.send("status", {"execution_state": "busy"}, parent=msg["header"])
+            self.reply(self.shell_socket, idents, msg,
+                       {"status": "aborted", "execution_count": self.engine.execution_count - 1},
+                       metadata={"status": "aborted"})
+            self.iopub.send("status", {"execution_state": "idle"}, parent=msg["header"])
+
+    def complete_request(self, sock, idents, msg) -> None:
+        c = msg["content"]
+        code = field(c, "code", str)
+        self.reply(sock, idents, msg, self.engine.complete(code, field(c, "cursor_pos", int, len(code))))
+
+    def inspect_request(self, sock, idents, msg) -> None:
+        c = msg["content"]
+        code = field(c, "code", str)
+        content = self.engine.inspect(code, field(c, "cursor_pos", int, len(code)),
+                                      field(c, "detail_level", int, 0))
+        self.reply(sock, idents, msg, content)
+
+    def is_complete_request(self, sock, idents, msg) -> None:
+        self.reply(sock, idents, msg, self.engine.is_complete(field(msg["content"], "code", str)))
+
+    def history_request(self, sock, idents, msg) -> None:
+        c = msg["content"]
+        content = self.engine.history(
+            field(c, "hist_access_type", str, "tail"),
+            output=field(c, "output", bool, False), raw=field(c, "raw", bool, True),
+            session=field(c, "session", int, 0), start=field(c, "start", int, 0),
+            stop=field(c, "stop", int, None), n=field(c, "n", int, None),
+            pattern=field(c, "pattern", str, "*"), unique=field(c, "unique", bool, False),
+        )
+        self.reply(sock, idents, msg, content)
+
+    def comm_info_request(self, sock, idents, msg) -> None:
+        self.reply(sock, idents, msg, {"status": "ok", "comms": {}})
+
+    def connect_request(self, sock, idents, msg) -> None:
+        i = self.info
+        self.reply(sock, idents, msg, {
+            "status": "ok", "shell_port": i.shell_port, "iopub_port": i.iopub_port,
+            "stdin_port": i.stdin_port, "hb_port": i.hb_port, "control_port": i.control_port,
+        })
+
+    def comm_open(self, sock, idents, msg) -> None:
+        comm_id = field(msg["content"], "comm_id", str)
+        target = msg["content"].get("target_name")
+        log.info("no comm target %r; closing comm %s", target, comm_id)
+        self.iopub.send("comm_close", {"comm_id": comm_id, "data": {}}, parent=msg["header"])
+
+    def comm_ignored(self, sock, idents, msg) -> None:
+        log.debug("ignoring %s for an unknown comm", msg["msg_type"])
+
+    def shutdown_request(self, sock, idents, msg) -> None:
+        restart = field(msg["content"], "restart", bool, False)
+        content = {"status": "ok", "restart": restart}
+        self.reply(sock, idents, msg, content)
+        self.iopub.send("shutdown_reply", content, parent=msg["header"])
+        log.info("shutdown requested (restart=%s)", restart)
+        self.request_stop()
+
+    def interrupt_request(self, sock, idents, msg) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        self.reply(sock, idents, msg, {"status": "ok"})
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.executing:
+            raise KeyboardInterrupt
+        log.debug("SIGINT while idle: nothing to interrupt")
+
+    # -- the engine's outlet ------------------------------------------------------------
+    def publish(self, msg_type: str, content: dict, metadata: Optional[dict] = None) -> None:
+        self.streams.flush()
+        self.iopub.send(msg_type, content, parent=self.parent, metadata=metadata)
+
+    def flush_streams(self) -> None:
+        self.streams.flush()
+
+    def _send_stream(self, name: str, text: str) -> None:
+        self.iopub.send("stream", {"name": name, "text": text}, parent=self.parent,
+                        topic=b"stream." + name.encode())
+
+    def request_input(self, prompt: str, password: bool) -> str:
+        """Ask the frontend that sent the current request for one line."""
+        from IPython.core.error import StdinNotImplementedError
+
+        self.streams.flush()
+        msg = self.session.msg("input_request", {"prompt": prompt, "password": password}, parent=self.parent)
+        sock = self.stdin_socket
+        with self._stdin_lock:
+            while True:  # answers to earlier, abandoned prompts are stale
+                try:
+                    sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+            try:
+                sock.send_multipart(self.session.serialize(msg, self.parent_idents))
+            except zmq.ZMQError as exc:
+                raise StdinNotImplementedError(
+                    f"input() is not available: the frontend has no stdin channel ({exc.strerror})"
+                ) from None
+            poller = zmq.Poller()
+            poller.register(sock, zmq.POLLIN)
+            while True:
+                poller.poll()  # blocks without CPU; SIGINT raises KeyboardInterrupt here
+                try:
+                    frames = sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    continue
+                try:
+                    _, reply = self.session.deserialize(frames)
+                except WireError as exc:
+                    self._dropped.warning(f"stdin:{exc.reason}", "dropped a message on stdin: %s", exc.reason)
+                    continue
+                if reply["msg_type"] != "input_reply":
+                    continue
+                value = reply["content"].get("value", "")
+                if not isinstance(value, str):
+                    value = str(value)
+                if value == "\x04":  # Ctrl+D in the frontend
+                    raise EOFError("EOF when reading a line")
+                return value
+
+
+def _default_engine(app: KernelApp) -> Any:
+    from .shell import PythonEngine
+
+    return PythonEngine(outlet=app)
+
+
+def _login_name() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:
+        return "kernel"

@@ -1,0 +1,271 @@
+"""The execution engine: Python, via IPython's InteractiveShell.
+
+The engine knows Python and nothing about sockets. The kernel process hands
+it an *outlet* (see :class:`Outlet`) through which side effects leave: output
+messages for IOPub and input requests for the frontend. Each request method
+returns the content of its reply. This is the whole interface between the
+dispatcher (``app.py``) and the language.
+"""
+
+from __future__ import annotations
+
+import builtins
+import getpass
+import logging
+import sys
+from contextlib import contextmanager
+from typing import Any, Optional, Protocol
+
+from IPython.core.autocall import ExitAutocall
+from IPython.core.displayhook import DisplayHook
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets import Any as AnyTrait, Type, default
+
+log = logging.getLogger(__name__)
+
+
+class Outlet(Protocol):
+    """What the engine may do to the outside world."""
+
+    def publish(self, msg_type: str, content: dict, metadata: Optional[dict] = None) -> None:
+        """Send an IOPub message, parented to the request being served.
+        Pending stream output is flushed first, so order is preserved."""
+
+    def flush_streams(self) -> None:
+        """Send buffered stdout/stderr now."""
+
+    def request_input(self, prompt: str, password: bool) -> str:
+        """Ask the requesting frontend for a line; raise KeyboardInterrupt if
+        interrupted, StdinNotImplementedError if it cannot answer."""
+
+
+# -- IPython hooks that route output to the outlet --------------------------
+
+class KernelDisplayHook(DisplayHook):
+    """Results of expressions become ``execute_result`` messages."""
+
+    def start_displayhook(self) -> None:
+        super().start_displayhook()
+        self._content = {"execution_count": self.prompt_count, "data": {}, "metadata": {}}
+
+    def write_output_prompt(self) -> None:
+        pass  # the frontend draws Out[n]
+
+    def write_format_data(self, format_dict, md_dict=None) -> None:
+        self._content["data"] = format_dict
+        self._content["metadata"] = md_dict or {}
+
+    def finish_displayhook(self) -> None:
+        self._is_active = False
+        content, self._content = self._content, None
+        if content and content["data"]:
+            self.shell.outlet.publish("execute_result", content)
+
+
+class KernelDisplayPublisher(DisplayPublisher):
+    """``display()`` and friends become display/update/clear messages."""
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:
+        content = {"data": data, "metadata": metadata or {}, "transient": transient or {}}
+        self.shell.outlet.publish("update_display_data" if update else "display_data", content)
+
+    def clear_output(self, wait: bool = False) -> None:
+        self.shell.outlet.publish("clear_output", {"wait": bool(wait)})
+
+
+class KernelExitAutocall(ExitAutocall):
+    """``exit()`` asks the frontend to close; ``exit(keep_kernel=True)`` keeps us."""
+
+    def __call__(self, keep_kernel: bool = False) -> None:
+        self._ip.keepkernel_on_exit = keep_kernel
+        self._ip.ask_exit()
+
+
+class KernelShell(InteractiveShell):
+    """InteractiveShell whose side effects go through an Outlet."""
+
+    displayhook_class = Type(KernelDisplayHook)
+    display_pub_class = Type(KernelDisplayPublisher)
+    outlet = AnyTrait()
+    gui_handler = AnyTrait(help="callable(gui) -> None that runs a toolkit's loop; set by the kernel")
+    keepkernel_on_exit = False
+    last_error: Optional[dict] = None
+
+    @default("exiter")
+    def _exiter_default(self):
+        return KernelExitAutocall(self)
+
+    def init_io(self) -> None:
+        pass  # streams are the kernel's, installed before the shell exists
+
+    def _showtraceback(self, etype, evalue, stb) -> None:
+        try:
+            value = str(evalue)
+        except Exception:
+            value = f"<unprintable {type(evalue).__name__} object>"
+        content = {"ename": getattr(etype, "__name__", str(etype)), "evalue": value, "traceback": list(stb)}
+        self.last_error = content
+        self.outlet.publish("error", content)
+
+    def set_next_input(self, text: str, replace: bool = False) -> None:
+        self.payload_manager.write_payload({"source": "set_next_input", "text": text, "replace": replace})
+
+    def ask_exit(self) -> None:
+        self.payload_manager.write_payload({"source": "ask_exit", "keepkernel": self.keepkernel_on_exit})
+
+    def enable_gui(self, gui=None) -> None:
+        if self.gui_handler is None:
+            if gui in (None, "", "inline"):
+                return
+            raise UsageError(f"this kernel cannot run a {gui!r} event loop")
+        self.gui_handler(gui)
+
+
+# -- the engine ---------------------------------------------------------------
+
+class PythonEngine:
+    """The kernel's interpreter, one method per request type."""
+
+    def __init__(self, outlet: Outlet, user_ns: Optional[dict] = None):
+        self.outlet = outlet
+        self.shell = KernelShell.instance(outlet=outlet, user_ns=user_ns)
+        from IPython.core import page, payloadpage
+
+        self.shell.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
+        self.shell.history_manager  # opened now, not during the first request
+
+    @property
+    def execution_count(self) -> int:
+        return self.shell.execution_count
+
+    # -- requests --------------------------------------------------------------
+    def execute(self, code: str, silent: bool = False, store_history: bool = True,
+                user_expressions: Optional[dict] = None, allow_stdin: bool = True) -> dict:
+        shell = self.shell
+        shell.last_error = None
+        shell.payload_manager.clear_payload()
+        with self._forward_input(allow_stdin):
+            result = shell.run_cell(code, store_history=store_history, silent=silent)
+        self.outlet.flush_streams()
+        reply: dict = {"execution_count": shell.execution_count - 1}
+        error = result.error_before_exec or result.error_in_exec
+        if error is not None:
+            content = shell.last_error or {
+                "ename": type(error).__name__, "evalue": str(error), "traceback": [],
+            }
+            reply.update(status="error", **content)
+            reply["user_expressions"] = {}
+        else:
+            reply["status"] = "ok"
+            reply["user_expressions"] = shell.user_expressions(user_expressions or {})
+        reply["payload"] = self._take_payloads()
+        return reply
+
+    def _take_payloads(self) -> list:
+        payloads = self.shell.payload_manager.read_payload()
+        self.shell.payload_manager.clear_payload()
+        # Several set_next_input in one cell: only the last one can win.
+        last_next = max((i for i, p in enumerate(payloads) if p.get("source") == "set_next_input"), default=None)
+        return [p for i, p in enumerate(payloads) if p.get("source") != "set_next_input" or i == last_next]
+
+    @contextmanager
+    def _forward_input(self, allow_stdin: bool):
+        """input()/getpass() ask the frontend for the duration of a request."""
+        outlet = self.outlet
+
+        def ask(prompt: Any = "", password: bool = False) -> str:
+            if not allow_stdin:
+                raise StdinNotImplementedError(
+                    "input() is not available: the frontend that ran this code does not accept input requests"
+                )
+            return outlet.request_input(str(prompt), password)
+
+        def input_(prompt: Any = "") -> str:
+            return ask(prompt, False)
+
+        def getpass_(prompt: str = "Password: ", stream: Any = None) -> str:
+            return ask(prompt, True)
+
+        saved = builtins.input, getpass.getpass
+        builtins.input, getpass.getpass = input_, getpass_
+        try:
+            yield
+        finally:
+            builtins.input, getpass.getpass = saved
+
+    def complete(self, code: str, cursor_pos: Optional[int]) -> dict:
+        from IPython.core.completer import provisionalcompleter, rectify_completions
+
+        if cursor_pos is None:
+            cursor_pos = len(code)
+        with provisionalcompleter():
+            raw = self.shell.Completer.completions(code, cursor_pos)
+            completions = list(rectify_completions(code, raw))
+        types = [
+            {"start": c.start, "end": c.end, "text": c.text, "type": c.type, "signature": c.signature}
+            for c in completions
+        ]
+        if completions:
+            start, end = completions[0].start, completions[0].end
+        else:
+            start = end = cursor_pos
+        return {
+            "status": "ok",
+            "matches": [c.text for c in completions],
+            "cursor_start": start,
+            "cursor_end": end,
+            "metadata": {"_jupyter_types_experimental": types},
+        }
+
+    def inspect(self, code: str, cursor_pos: Optional[int], detail_level: int = 0) -> dict:
+        from IPython.utils.tokenutil import token_at_cursor
+
+        if cursor_pos is None:
+            cursor_pos = len(code)
+        name = token_at_cursor(code, cursor_pos)
+        try:
+            data = self.shell.object_inspect_mime(name, detail_level=detail_level)
+        except KeyError:
+            return {"status": "ok", "found": False, "data": {}, "metadata": {}}
+        if not self.shell.enable_html_pager:
+            data.pop("text/html", None)
+        return {"status": "ok", "found": True, "data": data, "metadata": {}}
+
+    def is_complete(self, code: str) -> dict:
+        status, indent = self.shell.input_transformer_manager.check_complete(code)
+        reply = {"status": status}
+        if status == "incomplete":
+            reply["indent"] = " " * (indent or 0)
+        return reply
+
+    def history(self, hist_access_type: str, output: bool = False, raw: bool = True,
+                session: int = 0, start: int = 0, stop: Optional[int] = None,
+                n: Optional[int] = None, pattern: str = "*", unique: bool = False) -> dict:
+        hm = self.shell.history_manager
+        if hist_access_type == "tail":
+            rows = hm.get_tail(n or 10, raw=raw, output=output, include_latest=True)
+        elif hist_access_type == "range":
+            rows = hm.get_range(session, start, stop, raw=raw, output=output)
+        elif hist_access_type == "search":
+            rows = hm.search(pattern or "*", raw=raw, output=output, n=n, unique=unique)
+        else:
+            return {"status": "error", "ename": "ValueError",
+                    "evalue": f"unknown hist_access_type {hist_access_type!r} (expected tail, range or search)",
+                    "traceback": [], "history": []}
+        return {"status": "ok", "history": [list(r) for r in rows]}
+
+    def comm_info(self, target_name: Optional[str] = None) -> dict:
+        return {"status": "ok", "comms": {}}
+
+    def shutdown(self) -> None:
+        """Save history and remove temporary files now: the process may end
+        with os._exit, which skips atexit."""
+        import atexit
+
+        atexit.unregister(self.shell.atexit_operations)
+        try:
+            self.shell.atexit_operations()
+        except Exception:
+            log.exception("engine cleanup failed")
