@@ -32,6 +32,7 @@ import zmq
 
 from . import iostream, language
 from .connect import ConnectionInfo
+from .eventloops import ZmqLoop, drain_pipe
 from .iopub import IOPubThread
 from .logutil import RateLimitedLog
 from .wire import PROTOCOL_VERSION, Session, WireError
@@ -92,6 +93,7 @@ class KernelApp:
         self.context = zmq.Context()
         self.hb_context = zmq.Context()
         self.stopping = False
+        self.shutdown_requested = False
         self.executing = False
         self.event_loop: Any = None  # set by serve_forever; %gui swaps it
         self.parent: dict = {}
@@ -175,25 +177,37 @@ class KernelApp:
     # -- life cycle ---------------------------------------------------------------
     def start(self) -> None:
         """Start the helper threads and the engine warm-up."""
-        iostream_batcher = iostream.StreamBatcher(self._send_stream, self.iopub.call_later)
-        self.streams = iostream_batcher
-        self._saved_streams = iostream.install(iostream_batcher)
-        self.iopub.start()
-        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
-        self.control_thread = threading.Thread(target=self._control_loop, name="control", daemon=True)
-        self.control_thread.start()
-        threading.Thread(target=self._warm_up, name="engine-warm-up", daemon=True).start()
-        parent = os.environ.get("JPY_PARENT_PID")
-        if parent and parent.isdigit() and int(parent) > 1:
-            threading.Thread(target=self._watch_parent, args=(int(parent),), name="parent-watch", daemon=True).start()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, self._on_sigint)
+        self.streams = iostream.StreamBatcher(self._send_stream, self.iopub.call_later)
+        self._saved_streams = iostream.install(self.streams)
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main:
+            # Helper threads inherit a mask that blocks SIGINT, so an interrupt
+            # is delivered to the main thread and wakes whatever it waits in
+            # (time.sleep, a poll for input) instead of a helper's poll.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.iopub.start()
+            threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+            self.control_thread = threading.Thread(target=self._control_loop, name="control", daemon=True)
+            self.control_thread.start()
+            threading.Thread(target=self._warm_up, name="engine-warm-up", daemon=True).start()
+            parent = os.environ.get("JPY_PARENT_PID")
+            if parent and parent.isdigit() and int(parent) > 1:
+                threading.Thread(target=self._watch_parent, args=(int(parent),), name="parent-watch",
+                                 daemon=True).start()
+        finally:
+            if in_main:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if in_main:
+            signal.signal(signal.SIGINT, self._on_idle_sigint)
+            # Signals also write to the wake pipe, so loops that block outside
+            # Python (zmq_poll, a GUI toolkit's loop) return and let the
+            # Python-level handler run promptly.
+            signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
         self.iopub.send("status", {"execution_state": "starting"})
 
     def serve_forever(self) -> None:
         """Run event loops until shutdown; ``%gui`` may swap the loop in between."""
-        from .eventloops import ZmqLoop
-
         if self.event_loop is None:
             self.event_loop = ZmqLoop()
         while not self.stopping:
@@ -372,6 +386,8 @@ class KernelApp:
             if on_shell:
                 self.streams.flush()
             self.iopub.send("status", {"execution_state": "idle"}, parent=msg["header"])
+            if self.shutdown_requested:
+                self.request_stop()  # only now: the idle above must still go out
 
     def reply(self, sock: zmq.Socket, idents: list, parent: dict, content: dict,
               msg_type: Optional[str] = None, metadata: Optional[dict] = None) -> dict:
@@ -407,17 +423,17 @@ class KernelApp:
         allow_stdin = field(c, "allow_stdin", bool, True)
         stop_on_error = field(c, "stop_on_error", bool, True)
         engine = self.engine
-        if not silent:
-            self.publish("execute_input", {"code": code, "execution_count": engine.execution_count})
-        self.executing = True
+        self._set_executing(True)  # an interrupt from here on is for this cell
         try:
+            if not silent:
+                self.publish("execute_input", {"code": code, "execution_count": engine.execution_count})
             content = engine.execute(code, silent=silent, store_history=store_history,
                                      user_expressions=user_expressions, allow_stdin=allow_stdin)
         except KeyboardInterrupt:
             content = {"status": "error", "ename": "KeyboardInterrupt", "evalue": "", "traceback": [],
                        "execution_count": engine.execution_count - 1, "user_expressions": {}, "payload": []}
         finally:
-            self.executing = False
+            self._set_executing(False)
         self.streams.flush()
         self.reply(sock, idents, msg, content, metadata={"status": content["status"]})
         if content["status"] == "error" and stop_on_error:
@@ -496,15 +512,21 @@ class KernelApp:
         self.reply(sock, idents, msg, content)
         self.iopub.send("shutdown_reply", content, parent=msg["header"])
         log.info("shutdown requested (restart=%s)", restart)
-        self.request_stop()
+        self.shutdown_requested = True
 
     def interrupt_request(self, sock, idents, msg) -> None:
         os.kill(os.getpid(), signal.SIGINT)
         self.reply(sock, idents, msg, {"status": "ok"})
 
-    def _on_sigint(self, signum, frame) -> None:
-        if self.executing:
-            raise KeyboardInterrupt
+    def _set_executing(self, executing: bool) -> None:
+        """SIGINT raises KeyboardInterrupt in user code, and is ignored between
+        requests. Python's own C handler is used for the former so that
+        tracebacks show the user's frames and not one of ours."""
+        self.executing = executing
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler if executing else self._on_idle_sigint)
+
+    def _on_idle_sigint(self, signum, frame) -> None:
         log.debug("SIGINT while idle: nothing to interrupt")
 
     # -- the engine's outlet ------------------------------------------------------------
@@ -540,8 +562,14 @@ class KernelApp:
                 ) from None
             poller = zmq.Poller()
             poller.register(sock, zmq.POLLIN)
+            poller.register(self.wake_fd, zmq.POLLIN)
             while True:
-                poller.poll()  # blocks without CPU; SIGINT raises KeyboardInterrupt here
+                # Blocks without CPU. SIGINT wakes it through the wake pipe and
+                # its handler raises KeyboardInterrupt right here.
+                if self.wake_fd in dict(poller.poll()):
+                    drain_pipe(self.wake_fd)
+                    if self.stopping:
+                        raise EOFError("the kernel is shutting down")
                 try:
                     frames = sock.recv_multipart(zmq.NOBLOCK)
                 except zmq.Again:

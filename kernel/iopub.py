@@ -109,11 +109,13 @@ class IOPubThread:
                     timeout = max(0.0, (self._timers[0][0] - time.monotonic()) * 1000)
                 events = dict(poller.poll(timeout))
                 if self._wake_r in events:
-                    self._wake_pending = False
                     try:
                         os.read(self._wake_r, 4096)
                     except BlockingIOError:
                         pass
+                    # Only now: a producer that saw the flag still set appended
+                    # before this point, so the drain below sends its message.
+                    self._wake_pending = False
                 if self.socket in events:
                     self._greet_subscribers()
                 self._run_due_timers()
