@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import sys
@@ -90,7 +91,7 @@ def main(argv: Optional[list] = None) -> int:
             path = jupyter_runtime_dir() / f"kernel-{new_kernel_id()}.json"
         if info.transport == "ipc":
             info.ip = str(path.with_suffix("")) + "-ipc"
-    if info.transport == "tcp" and info.ip not in (LOCALHOST, "localhost", "::1"):
+    if info.transport == "tcp" and not _is_loopback(info.ip):
         log.warning("binding to %s: the kernel is reachable from the network. Messages are signed "
                     "but NOT encrypted; use an ssh tunnel for untrusted networks.", info.ip)
 
@@ -115,6 +116,15 @@ def main(argv: Optional[list] = None) -> int:
     app.start()
     app.serve_forever()
     return 0
+
+
+def _is_loopback(ip: str) -> bool:
+    if ip == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
 
 
 def _tell_launcher(status: bytes) -> None:
