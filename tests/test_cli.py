@@ -45,13 +45,35 @@ def test_without_arguments_writes_a_file_and_says_how_to_attach():
             proc.wait()
 
 
+def start_on_given_file(path, key=None, args=()):
+    """Start a kernel on a file we wrote, retrying if a chosen port was taken
+    meanwhile (the kernel then exits with EXIT_PORTS_TAKEN)."""
+    from kernel.app import EXIT_PORTS_TAKEN
+
+    for _ in range(5):
+        info = new_connection_info()
+        if key is not None:
+            info.key = key
+        write_connection_file(path, info)
+        proc = start_kernel_process(["-f", str(path), *args])
+        kc = KernelClient.from_connection_file(path, allow_insecure=key == "")
+        kc.start_channels()
+        while True:
+            try:
+                kc.wait_for_ready(timeout=1)
+                return info, proc, kc
+            except TimeoutError:
+                if proc.poll() is not None:
+                    break
+        kc.stop_channels()
+        assert proc.returncode == EXIT_PORTS_TAKEN, proc.stderr.read().decode()
+    raise AssertionError("no free ports after 5 attempts")
+
+
 def test_existing_file_is_used_and_left_in_place(tmp_path):
-    info = new_connection_info()
-    path = write_connection_file(tmp_path / "given.json", info)
-    proc = start_kernel_process(["-f", str(path)])
+    path = tmp_path / "given.json"
+    info, proc, kc = start_on_given_file(path)
     try:
-        kc = KernelClient.from_connection_file(path)
-        kc.wait_for_ready(timeout=60)
         assert kc.info.shell_port == info.shell_port
         kc.shutdown()
         proc.wait(30)
@@ -81,15 +103,8 @@ def test_bad_connection_files_are_refused_at_start(tmp_path, change, message):
 
 
 def test_empty_key_runs_only_with_insecure_flag_and_warns(tmp_path):
-    d = new_connection_info().to_dict()
-    d["key"] = ""
-    path = tmp_path / "open.json"
-    path.write_text(json.dumps(d))
-    os.chmod(path, 0o600)
-    proc = start_kernel_process(["-f", str(path), "--insecure"])
+    _, proc, kc = start_on_given_file(tmp_path / "open.json", key="", args=["--insecure"])
     try:
-        kc = KernelClient.from_connection_file(path, allow_insecure=True)
-        kc.wait_for_ready(timeout=60)
         kc.shutdown()
         proc.wait(30)
         kc.stop_channels()

@@ -76,6 +76,7 @@ def test_heartbeat(kc, km):
     assert kc.is_alive()
     os.kill(km.process.pid, signal.SIGSTOP)
     try:
+        wait_until(lambda: _state(km.process.pid) == "T", what="kernel stopped")
         assert not kc.hb_channel.is_beating(timeout=0.5)
     finally:
         os.kill(km.process.pid, signal.SIGCONT)
@@ -132,6 +133,11 @@ def test_interrupt_signal_reaches_the_kernel_process_group(km, kc):
     km.interrupt()
     assert shell_reply(kc, msg_id)["content"]["ename"] == "KeyboardInterrupt"
     wait_until(lambda: not os.path.exists(f"/proc/{child}") or _zombie(child), what="child interrupted")
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
 
 
 def _zombie(pid: int) -> bool:
