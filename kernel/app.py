@@ -35,6 +35,7 @@ from .connect import ConnectionInfo
 from .eventloops import ZmqLoop, drain_pipe
 from .iopub import IOPubThread
 from .logutil import RateLimitedLog
+from .zmqutil import NOBLOCK, recv_frames, send_frames
 from .wire import PROTOCOL_VERSION, Session, WireError
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ DEFAULT_MAX_MESSAGE_SIZE = 64 << 20
 #: Seconds a shutdown waits for running code before the process is ended hard.
 SHUTDOWN_GRACE = 1.0
 EXIT_PORTS_TAKEN = 3
+
+try:  # the C function: signal.signal's enum conversions cost more than the call
+    from _signal import signal as _set_handler
+except ImportError:  # pragma: no cover - other Python implementations
+    _set_handler = signal.signal
+_SIGINT = int(signal.SIGINT)
 
 
 class PortsTaken(OSError):
@@ -328,7 +335,7 @@ class KernelApp:
                     continue
                 while True:
                     try:
-                        frames = sock.recv_multipart(zmq.NOBLOCK)
+                        frames = recv_frames(sock, NOBLOCK)
                     except zmq.Again:
                         break
                     self.dispatch(sock, frames, self.control_handlers, "control")
@@ -346,7 +353,7 @@ class KernelApp:
                 self.handle(self.shell_socket, idents, msg, self.shell_handlers)
                 continue
             try:
-                frames = self.shell_socket.recv_multipart(zmq.NOBLOCK)
+                frames = recv_frames(self.shell_socket, NOBLOCK)
             except zmq.Again:
                 return
             self.dispatch(self.shell_socket, frames, self.shell_handlers, "shell")
@@ -394,7 +401,7 @@ class KernelApp:
         if msg_type is None:
             msg_type = parent["msg_type"].rsplit("_", 1)[0] + "_reply"
         msg = self.session.msg(msg_type, content, parent=parent["header"], metadata=metadata)
-        sock.send_multipart(self.session.serialize(msg, idents), copy=False)
+        send_frames(sock, self.session.serialize(msg, idents))
         return msg
 
     # -- handlers -----------------------------------------------------------------------
@@ -452,7 +459,7 @@ class KernelApp:
         doomed = []
         while True:
             try:
-                frames = self.shell_socket.recv_multipart(zmq.NOBLOCK)
+                frames = recv_frames(self.shell_socket, NOBLOCK)
             except zmq.Again:
                 return doomed
             try:
@@ -528,7 +535,7 @@ class KernelApp:
         tracebacks show the user's frames and not one of ours."""
         self.executing = executing
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.default_int_handler if executing else self._on_idle_sigint)
+            _set_handler(_SIGINT, signal.default_int_handler if executing else self._on_idle_sigint)
 
     def _on_idle_sigint(self, signum, frame) -> None:
         log.debug("SIGINT while idle: nothing to interrupt")
@@ -555,11 +562,11 @@ class KernelApp:
         with self._stdin_lock:
             while True:  # answers to earlier, abandoned prompts are stale
                 try:
-                    sock.recv_multipart(zmq.NOBLOCK)
+                    recv_frames(sock, NOBLOCK)
                 except zmq.Again:
                     break
             try:
-                sock.send_multipart(self.session.serialize(msg, self.parent_idents))
+                send_frames(sock, self.session.serialize(msg, self.parent_idents))
             except zmq.ZMQError as exc:
                 raise StdinNotImplementedError(
                     f"input() is not available: the frontend has no stdin channel ({exc.strerror})"
@@ -575,7 +582,7 @@ class KernelApp:
                     if self.stopping:
                         raise EOFError("the kernel is shutting down")
                 try:
-                    frames = sock.recv_multipart(zmq.NOBLOCK)
+                    frames = recv_frames(sock, NOBLOCK)
                 except zmq.Again:
                     continue
                 try:

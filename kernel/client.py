@@ -28,6 +28,7 @@ import zmq
 
 from .connect import ConnectionInfo, read_connection_file
 from .logutil import RateLimitedLog
+from .zmqutil import NOBLOCK, recv_frames, send_frames
 from .wire import Session, WireError
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Channel:
         self._drop_log = RateLimitedLog(log)
 
     def send(self, msg: dict) -> None:
-        self.socket.send_multipart(self.session.serialize(msg), copy=False)
+        send_frames(self.socket, self.session.serialize(msg))
 
     def recv_nowait(self) -> Optional[dict]:
         """The next valid message, or None when nothing is waiting.
@@ -64,7 +65,7 @@ class Channel:
         """
         while True:
             try:
-                frames = self.socket.recv_multipart(zmq.NOBLOCK)
+                frames = recv_frames(self.socket, NOBLOCK)
             except zmq.Again:
                 return None
             try:

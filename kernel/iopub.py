@@ -1,13 +1,19 @@
-"""The IOPub broadcaster: one thread owns the PUB socket; any thread may send.
+"""The IOPub broadcaster: one PUB socket shared safely by every thread.
 
-ZeroMQ sockets must not be used from several threads, yet output comes from
-the main thread (user code), the control thread (status, shutdown) and user
-threads (print from a thread). Producers serialize and sign their message in
-their own thread, queue the frames, and this thread sends them in queue order.
+Output comes from the main thread (user code), the control thread (status,
+shutdown) and user threads (print from a thread). A ZeroMQ socket may be used
+by one thread at a time, with a memory barrier between users, so the socket
+sits behind a lock:
 
-The socket is an XPUB so that each new subscriber is greeted with an
-``iopub_welcome`` message: a client knows its subscription is live (and no
-output will be missed) as soon as the welcome arrives.
+- a producer that finds the lock free and nothing queued sends at once, in
+  its own thread (no hand-off: this is the latency of every busy/idle);
+- otherwise it queues the frames and wakes the IOPub thread, which sends the
+  queue in order. Either way, each thread's messages leave in the order that
+  thread produced them.
+
+The IOPub thread also greets each new subscriber with ``iopub_welcome`` (the
+socket is an XPUB), so a client knows its subscription is live and no output
+will be missed, and it runs short timers (the stream batching deadline).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Callable
 
 import zmq
 
+from .zmqutil import send_frames as zmq_send
 from .wire import Session
 
 log = logging.getLogger(__name__)
@@ -30,6 +37,7 @@ log = logging.getLogger(__name__)
 #: Messages kept for a slow subscriber before ZeroMQ drops. Output is batched,
 #: so this is minutes of output; a stuck subscriber cannot grow memory forever.
 IOPUB_HWM = 100_000
+_EVENTS, _POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)
 
 
 class IOPubThread:
@@ -41,6 +49,8 @@ class IOPubThread:
         self.socket.setsockopt(zmq.XPUB_VERBOSE, 1)  # a welcome for every subscriber
         if url is not None:
             self.socket.bind(url)
+        self._lock = threading.Lock()
+        self._closed = False
         self._queue: deque = deque()
         self._timers: list = []
         self._timer_seq = itertools.count()
@@ -62,6 +72,14 @@ class IOPubThread:
     def send_frames(self, frames: list) -> None:
         if os.getpid() != self._pid:
             return  # a forked child must never write to its parent's socket
+        if not self._queue and self._lock.acquire(blocking=False):
+            try:
+                if not self._queue:  # still nothing ahead of us: send now
+                    self._send(frames)
+                    self._greet_subscribers()
+                    return
+            finally:
+                self._lock.release()
         self._queue.append(frames)
         self._wake()
 
@@ -84,8 +102,37 @@ class IOPubThread:
             self._wake_pending = True
             try:
                 os.write(self._wake_w, b"\0")
-            except (BlockingIOError, OSError):
+            except OSError:
                 pass  # the pipe is full or closed: the thread is awake or gone
+
+    # -- with the lock held ------------------------------------------------------
+    def _send(self, frames: list) -> None:
+        if self._closed:
+            return
+        try:
+            zmq_send(self.socket, frames)
+        except zmq.ZMQError as exc:
+            log.warning("IOPub send failed: %s", exc)
+
+    def _greet_subscribers(self) -> None:
+        """Answer pending (un)subscriptions. Called after every socket use,
+        because using the socket may consume the edge on its descriptor."""
+        sock = self.socket
+        while not self._closed and sock.getsockopt(_EVENTS) & _POLLIN:
+            event = sock.recv()
+            if event[:1] == b"\x01":
+                topic = event[1:]
+                msg = self.session.msg("iopub_welcome", {"subscription": topic.decode("utf-8", "replace")})
+                self._send(self.session.serialize(msg, [topic or b"iopub_welcome"]))
+
+    def _send_queued(self) -> None:
+        q = self._queue
+        while q:
+            item = q.popleft()
+            if isinstance(item, threading.Event):
+                item.set()  # a flush() marker: everything before it is sent
+            else:
+                self._send(item)
 
     # -- the thread ------------------------------------------------------------
     def start(self) -> None:
@@ -100,7 +147,7 @@ class IOPubThread:
 
     def _run(self) -> None:
         poller = zmq.Poller()
-        poller.register(self.socket, zmq.POLLIN)
+        poller.register(self.socket.getsockopt(zmq.FD), zmq.POLLIN)  # the raw fd: no socket use here
         poller.register(self._wake_r, zmq.POLLIN)
         try:
             while True:
@@ -113,38 +160,26 @@ class IOPubThread:
                         os.read(self._wake_r, 4096)
                     except BlockingIOError:
                         pass
-                    # Only now: a producer that saw the flag still set appended
+                    # Only now: a producer that saw the flag still set queued
                     # before this point, so the drain below sends its message.
                     self._wake_pending = False
-                if self.socket in events:
-                    self._greet_subscribers()
-                self._run_due_timers()
-                self._send_queued()
-                if self._stopping:
-                    self._run_due_timers(everything=True)
+                self._run_due_timers(everything=self._stopping)
+                with self._lock:
                     self._send_queued()
+                    self._greet_subscribers()
+                if self._stopping:
                     break
         except Exception:
             log.exception("IOPub thread failed")
         finally:
-            self.socket.close()
+            with self._lock:
+                self._closed = True
+                self.socket.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
             for item in self._queue:  # nobody may wait forever on a dead thread
                 if isinstance(item, threading.Event):
                     item.set()
-
-    def _send_queued(self) -> None:
-        q = self._queue
-        while q:
-            item = q.popleft()
-            if isinstance(item, threading.Event):
-                item.set()  # a flush() marker: everything before it is sent
-                continue
-            try:
-                self.socket.send_multipart(item, copy=False)
-            except zmq.ZMQError as exc:
-                log.warning("IOPub send failed: %s", exc)
 
     def _run_due_timers(self, everything: bool = False) -> None:
         now = time.monotonic()
@@ -154,14 +189,3 @@ class IOPubThread:
                 callback()
             except Exception:
                 log.exception("IOPub timer callback failed")
-
-    def _greet_subscribers(self) -> None:
-        while True:
-            try:
-                event = self.socket.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if event[:1] == b"\x01":
-                topic = event[1:]
-                msg = self.session.msg("iopub_welcome", {"subscription": topic.decode("utf-8", "replace")})
-                self._queue.append(self.session.serialize(msg, [topic or b"iopub_welcome"]))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import math
 import threading
@@ -68,11 +69,18 @@ class UnsupportedScheme(WireError, ValueError):
 
 def utcnow_iso() -> str:
     """The default clock: ISO 8601 UTC with microseconds and a ``Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def counter_ids(prefix: str) -> Callable[[], str]:
+    """Message ids ``<prefix>_<n>``: unique when the prefix is (a random
+    session id), and far cheaper than a uuid per message."""
+    counter = itertools.count(1)
+    return lambda: f"{prefix}_{next(counter)}"
 
 
 def make_digester(key: bytes, scheme: str) -> "hmac.HMAC | None":
@@ -131,10 +139,33 @@ _encoder = json.JSONEncoder(
 )
 
 
+def _make_fast_encode() -> Callable[[Any], str]:
+    """JSONEncoder.encode builds a C encoder on every call; for the many
+    small dicts of the message path, build it once. Same output and rules
+    (no NaN, same default); no circular-reference check, as none can occur in
+    message dicts. Falls back to the public API where the C encoder is absent."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:
+        return _encoder.encode
+    enc = c_make_encoder(None, _json_default, json.encoder.encode_basestring, None,
+                         ":", ",", False, False, False)
+
+    def encode(obj: Any) -> str:
+        if isinstance(obj, dict):
+            return "".join(enc(obj, 0))
+        return _encoder.encode(obj)
+    return encode
+
+
+_fast_encode = _make_fast_encode()
+
+
 def json_packer(obj: Any) -> bytes:
     """Strict JSON (NaN/inf become null: the wire must stay valid JSON)."""
+    if not obj and type(obj) is dict:
+        return b"{}"
     try:
-        text = _encoder.encode(obj)
+        text = _fast_encode(obj)
     except ValueError:
         text = _encoder.encode(_replace_non_finite(obj))
     return text.encode("utf-8", "surrogatepass")
@@ -192,15 +223,18 @@ class Session:
         replay_window: int = DEFAULT_REPLAY_WINDOW,
         max_message_size: int | None = None,
         clock: Callable[[], str] = utcnow_iso,
-        id_factory: Callable[[], str] = new_id,
+        id_factory: Callable[[], str] | None = None,
     ):
         self.username = username
         self.session_id = session_id or new_id()
+        # Ids are unique across sessions (random prefix) without a uuid each.
+        id_factory = id_factory or counter_ids(uuid.uuid4().hex[:12])
         self.check_replay = check_replay
         self.max_message_size = max_message_size
         self.clock = clock
         self.id_factory = id_factory
         self.replay_guard = ReplayGuard(replay_window)
+        self._parent_cache: tuple = (None, b"{}")
         self.signature_scheme = signature_scheme
         self.key = key  # property: builds the digester and validates the scheme
 
@@ -254,7 +288,7 @@ class Session:
             "header": header,
             "msg_id": header["msg_id"],
             "msg_type": header["msg_type"],
-            "parent_header": dict(parent) if parent else {},
+            "parent_header": parent or {},  # shared, not copied: headers are never mutated
             "metadata": metadata if metadata is not None else {},
             "content": content if content is not None else {},
             "buffers": list(buffers) if buffers else [],
@@ -272,9 +306,16 @@ class Session:
 
     def serialize(self, msg: dict, identities: Sequence[bytes] = ()) -> list:
         """Frames for ``msg``: identities, delimiter, signature, dicts, buffers."""
+        parent = msg.get("parent_header") or {}
+        cached = self._parent_cache  # one tuple: safe to read from any thread
+        if cached[0] is parent:
+            parent_bytes = cached[1]  # every message of one request shares it
+        else:
+            parent_bytes = json_packer(parent)
+            self._parent_cache = (parent, parent_bytes)
         parts = [
             json_packer(msg["header"]),
-            json_packer(msg.get("parent_header") or {}),
+            parent_bytes,
             json_packer(msg.get("metadata") or {}),
             json_packer(msg.get("content") or {}),
         ]
