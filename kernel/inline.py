@@ -143,12 +143,12 @@ def deactivate(support: "plotting.InlineSupport") -> None:
 
 def select(support: "plotting.InlineSupport") -> None:
     """``%matplotlib inline``: make this pyplot's backend."""
-    from matplotlib import pyplot
+    from IPython.core import pylabtools
 
     activate(support)
-    matplotlib.interactive(True)  # pyplot commands mark figures for sending
-    matplotlib.rcParams["backend"] = plotting.BACKEND
-    pyplot.switch_backend(plotting.BACKEND)
+    # Interactive mode (pyplot commands mark figures for sending), the switch,
+    # and the draw_if_interactive bookkeeping that %run's runner relies on.
+    pylabtools.activate_matplotlib(plotting.BACKEND)
 
 
 def replace_with(support: "plotting.InlineSupport", backend: str) -> None:

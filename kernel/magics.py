@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from IPython.core.oinspect import find_file, find_source_lines
 from IPython.core.prefilter import PrefilterChecker
 from traitlets import Integer
@@ -211,6 +211,7 @@ class KernelMagics(Magics):
         })
 
     @line_magic
+    @no_var_expand  # the value is Python: {'png'} is a set, not a {variable}
     def config(self, line: str = "") -> Any:
         """IPython's ``%config``, except that a value a configurable refuses
         (``%config InlineBackend.figure_format = 'gif'``) is an error the user

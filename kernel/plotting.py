@@ -308,7 +308,7 @@ def enable_matplotlib(shell: Any, gui: Optional[str] = None) -> tuple:
         from . import inline
 
         inline.select(support)
-        _use_mpl_runner(shell)
+        _use_runner(shell, None)  # plain %run: figures are sent when the cell ends
         return None, BACKEND
 
     try:
@@ -323,12 +323,10 @@ def enable_matplotlib(shell: Any, gui: Optional[str] = None) -> tuple:
     from . import inline
 
     inline.replace_with(support, backend)
-    _use_mpl_runner(shell)
+    # %run draws once when the script ends, as IPython does for GUI backends.
+    _use_runner(shell, pylabtools.mpl_runner(shell.safe_execfile))
     return gui, backend
 
 
-def _use_mpl_runner(shell: Any) -> None:
-    """``%run`` defers drawing until the script ends, as IPython does."""
-    from IPython.core import pylabtools
-
-    shell.magics_manager.registry["ExecutionMagics"].default_runner = pylabtools.mpl_runner(shell.safe_execfile)
+def _use_runner(shell: Any, runner: Optional[Callable]) -> None:
+    shell.magics_manager.registry["ExecutionMagics"].default_runner = runner
