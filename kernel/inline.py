@@ -46,6 +46,10 @@ class FigureManagerInline(FigureManagerBase):
         figure = canvas.figure
         support = plotting.current()
         if support is not None:
+            if not support.active:
+                # pyplot was pointed at us directly (matplotlib.use,
+                # plt.switch_backend) rather than through %matplotlib.
+                activate(support)
             support.ledger.manage(figure)
         previous = figure.stale_callback
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import inspect
 import linecache
-import logging
 import os
 import re
 from dataclasses import dataclass
@@ -36,8 +35,6 @@ from IPython.core.oinspect import find_file, find_source_lines
 from IPython.core.prefilter import PrefilterChecker
 from traitlets import Integer
 
-log = logging.getLogger(__name__)
-
 #: Filenames IPython gives to code compiled from cells.
 _CELL_FILENAME = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>$")
 
@@ -46,7 +43,6 @@ _CELL_FILENAME = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>$")
 class EditTarget:
     filename: str
     line_number: Optional[int] = None
-    temporary: bool = False
 
 
 class EditTargetFinder:
@@ -134,7 +130,7 @@ class EditTargetFinder:
         return EditTarget(os.path.abspath(filename), line)
 
     def _temporary(self, text: str) -> EditTarget:
-        return EditTarget(self.shell.mktempfile(text), None, temporary=True)
+        return EditTarget(self.shell.mktempfile(text))
 
 
 def _source_location(obj: Any) -> tuple:

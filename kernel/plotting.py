@@ -269,7 +269,7 @@ def _interactive_if_inline(matplotlib: Any) -> None:
     """Interactive mode from the moment matplotlib exists, as IPython users
     of inline plots expect, so that an early ``plt.ioff()`` (also as a
     context manager) is not undone when pyplot later loads the backend."""
-    if matplotlib.rcParams._get("backend") == BACKEND:
+    if dict.__getitem__(matplotlib.rcParams, "backend") == BACKEND:  # read without resolving
         matplotlib.interactive(True)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import getpass
 import logging
+import re
 import sys
 from contextlib import contextmanager
 from typing import Any, Optional, Protocol
@@ -20,6 +21,7 @@ from IPython.core.autocall import ExitAutocall
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Any as AnyTrait, Bool, Type, default
 
@@ -83,6 +85,17 @@ class KernelExitAutocall(ExitAutocall):
         self._ip.ask_exit()
 
 
+class KernelHistoryManager(HistoryManager):
+    """Keeps ``exit`` and ``quit`` in the history like any other input.
+
+    IPython leaves them out because in a terminal they end the session; here
+    the frontend may decline to close, and a skipped input would shift every
+    later ``In[n]``, ``%history`` and ``%edit n`` away from the prompt numbers.
+    """
+
+    _exit_re = re.compile(r"(?!)")  # matches nothing
+
+
 class KernelShell(InteractiveShell):
     """InteractiveShell whose side effects go through an Outlet."""
 
@@ -102,6 +115,10 @@ class KernelShell(InteractiveShell):
 
     def init_io(self) -> None:
         pass  # streams are the kernel's, installed before the shell exists
+
+    def init_history(self) -> None:
+        self.history_manager = KernelHistoryManager(shell=self, parent=self)
+        self.configurables.append(self.history_manager)
 
     def init_magics(self) -> None:
         super().init_magics()

@@ -100,6 +100,18 @@ def test_several_formats_at_once(pkc):
     assert set(fig["data"]) == {"text/plain", "image/svg+xml", "image/png"}
 
 
+@pytest.mark.parametrize("fmt,mime,magic", [
+    ("jpeg", "image/jpeg", b"\xff\xd8\xff"),
+    ("jpg", "image/jpeg", b"\xff\xd8\xff"),
+    ("pdf", "application/pdf", b"%PDF"),
+])
+def test_other_formats(pkc, fmt, mime, magic):
+    ok(pkc, f"%config InlineBackend.figure_format = {fmt!r}")
+    [fig] = displays(ok(pkc, "plt.plot([1]);"))
+    assert set(fig["data"]) == {"text/plain", mime}
+    assert base64.b64decode(fig["data"][mime]).startswith(magic)
+
+
 def test_unknown_format_is_refused_clearly_and_nothing_changes(pkc):
     reply, msgs = run(pkc, "%config InlineBackend.figure_format = 'gif'")
     assert reply["content"]["status"] == "error"
@@ -210,6 +222,12 @@ def test_switching_to_agg_and_back_to_inline(pkc):
     assert stdout_of(msgs) == ""
     assert result(pkc, "plt.get_backend()") == "module://kernel.inline"
     assert result(pkc, "import sys; 'matplotlib_inline' in sys.modules") is False
+    assert len(displays(ok(pkc, "plt.plot([1]);"))) == 1
+
+
+def test_switching_back_with_pyplot_itself(pkc):
+    ok(pkc, "%matplotlib agg")
+    ok(pkc, "plt.switch_backend('module://kernel.inline')")
     assert len(displays(ok(pkc, "plt.plot([1]);"))) == 1
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run
+from helpers import run, shell_reply
 
 
 def payloads(kc, code: str, source: str) -> list:
@@ -157,3 +157,12 @@ def test_config_lists_and_reads_like_ipython(skc):
     reply, msgs = run(skc, "%config InlineBackend.close_figures")
     [value] = [m["content"]["data"]["text/plain"] for m in msgs if m["msg_type"] == "execute_result"]
     assert value == "True"
+
+
+def test_exit_stays_in_the_history_so_numbers_match_prompts(kc):
+    counts = {}
+    for code in ("first = 1", "exit", "%exit -k", "quit", "last = 2"):
+        counts[code] = run(kc, code)[0]["content"]["execution_count"]
+    assert Path(edit(kc, f"%edit {counts['last = 2']}")["filename"]).read_text() == "last = 2"
+    rng = shell_reply(kc, kc.history(hist_access_type="range", session=0, start=1, stop=6))["content"]["history"]
+    assert [(h[1], h[2]) for h in rng] == [(n, code) for code, n in counts.items()]
