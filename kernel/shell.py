@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import getpass
 import logging
+import re
 import sys
 from contextlib import contextmanager
 from typing import Any, Optional, Protocol
@@ -20,8 +21,9 @@ from IPython.core.autocall import ExitAutocall
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
-from traitlets import Any as AnyTrait, Type, default
+from traitlets import Any as AnyTrait, Bool, Type, default
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +85,26 @@ class KernelExitAutocall(ExitAutocall):
         self._ip.ask_exit()
 
 
+class KernelHistoryManager(HistoryManager):
+    """Keeps ``exit`` and ``quit`` in the history like any other input.
+
+    IPython leaves them out because in a terminal they end the session; here
+    the frontend may decline to close, and a skipped input would shift every
+    later ``In[n]``, ``%history`` and ``%edit n`` away from the prompt numbers.
+    """
+
+    _exit_re = re.compile(r"(?!)")  # matches nothing
+
+
 class KernelShell(InteractiveShell):
     """InteractiveShell whose side effects go through an Outlet."""
 
     displayhook_class = Type(KernelDisplayHook)
     display_pub_class = Type(KernelDisplayPublisher)
     outlet = AnyTrait()
+    # The console's pager renders HTML (highlighted source, headings); every
+    # page payload keeps its text/plain for frontends that prefer text.
+    enable_html_pager = Bool(True, help="send text/html as well as text/plain in page payloads").tag(config=True)
     gui_handler = AnyTrait(help="callable(gui) -> None that runs a toolkit's loop; set by the kernel")
     keepkernel_on_exit = False
     last_error: Optional[dict] = None
@@ -99,6 +115,17 @@ class KernelShell(InteractiveShell):
 
     def init_io(self) -> None:
         pass  # streams are the kernel's, installed before the shell exists
+
+    def init_history(self) -> None:
+        self.history_manager = KernelHistoryManager(shell=self, parent=self)
+        self.configurables.append(self.history_manager)
+
+    def init_magics(self) -> None:
+        super().init_magics()
+        from .magics import ExitOptionChecker, KernelMagics
+
+        self.register_magics(KernelMagics)  # %edit, %exit, %quit, %config for a frontend
+        ExitOptionChecker(shell=self, prefilter_manager=self.prefilter_manager, parent=self.prefilter_manager)
 
     def _showtraceback(self, etype, evalue, stb) -> None:
         try:
@@ -114,6 +141,14 @@ class KernelShell(InteractiveShell):
 
     def ask_exit(self) -> None:
         self.payload_manager.write_payload({"source": "ask_exit", "keepkernel": self.keepkernel_on_exit})
+
+    def enable_matplotlib(self, gui: Optional[str] = None) -> tuple:
+        """``%matplotlib [gui]``: ``inline`` (and, by default, no name) is the
+        kernel's own backend; other names switch matplotlib's backend and run
+        the GUI toolkit's event loop through :meth:`enable_gui`."""
+        from . import plotting
+
+        return plotting.enable_matplotlib(self, gui)
 
     def enable_gui(self, gui=None) -> None:
         if self.gui_handler is None:
@@ -132,6 +167,10 @@ class PythonEngine:
         self.outlet = outlet
         self.shell = KernelShell.instance(outlet=outlet, user_ns=user_ns)
         from IPython.core import page, payloadpage
+
+        from . import plotting
+
+        plotting.install(self.shell)
 
         self.shell.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.shell.history_manager  # opened now, not during the first request
@@ -229,8 +268,9 @@ class PythonEngine:
             data = self.shell.object_inspect_mime(name, detail_level=detail_level)
         except KeyError:
             return {"status": "ok", "found": False, "data": {}, "metadata": {}}
-        if not self.shell.enable_html_pager:
-            data.pop("text/html", None)
+        # Replies to inspect_request become call tips and tooltips, where the
+        # pager's HTML (with its headings) would not fit: plain text only.
+        data.pop("text/html", None)
         return {"status": "ok", "found": True, "data": data, "metadata": {}}
 
     def is_complete(self, code: str) -> dict:
