@@ -184,8 +184,8 @@ class KernelApp:
     # -- life cycle ---------------------------------------------------------------
     def start(self) -> None:
         """Start the helper threads and the engine warm-up."""
-        self.streams = iostream.StreamBatcher(self._send_stream, self.iopub.call_later)
-        self._saved_streams = iostream.install(self.streams)
+        self.streams = iostream.CapturedStreams(self._send_stream, self.iopub.call_later)
+        self.streams.install()
         in_main = threading.current_thread() is threading.main_thread()
         if in_main:
             # Helper threads inherit a mask that blocks SIGINT, so an interrupt
@@ -267,7 +267,7 @@ class KernelApp:
         self.hb_context.term()
         for sock in (self.shell_socket, self.stdin_socket):
             sock.close(linger=0)
-        iostream.restore(self._saved_streams)
+        self.streams.restore()
         self._remove_connection_file()
 
     def _remove_connection_file(self) -> None:
@@ -431,6 +431,7 @@ class KernelApp:
         stop_on_error = field(c, "stop_on_error", bool, True)
         engine = self.engine
         self._set_executing(True)  # an interrupt from here on is for this cell
+        self.streams.begin_request()
         try:
             if not silent:
                 self.publish("execute_input", {"code": code, "execution_count": engine.execution_count})
@@ -441,7 +442,7 @@ class KernelApp:
                        "execution_count": engine.execution_count - 1, "user_expressions": {}, "payload": []}
         finally:
             self._set_executing(False)
-        self.streams.flush()
+            self.streams.end_request()
         # Collect what was queued *before* the error is reported: a request a
         # client sends after seeing the error must run, not be aborted.
         doomed = self._take_queued_executes() if content["status"] == "error" and stop_on_error else []
