@@ -260,6 +260,10 @@ class CapturedStreams:
         if sys.stdout is self.fast_stdout:
             sys.stdout = self.stdout
         self.flush()
+        if self._schedule is not None:
+            # A thread that looked sys.stdout up just before the swap may still
+            # write into the C buffer: one more drain catches that.
+            self._schedule(self.interval, self.flush)
 
     def _tick(self, generation: int) -> None:
         """While a cell runs: drain the C buffer every interval (IOPub thread)."""

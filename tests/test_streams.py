@@ -28,15 +28,16 @@ def test_user_flush_sends_at_once(kc):
     shell_reply(kc, msg_id)
 
 
-def test_background_thread_output_while_idle_is_sent(kc):
-    reply, _ = run(kc, "import threading\n"
-                       "go = threading.Event()\n"
-                       "def later():\n    go.wait()\n    print('from the background')\n"
-                       "threading.Thread(target=later).start()")
+def test_background_thread_output_while_idle_is_sent(kc, tmp_path):
+    flag = tmp_path / "go"
+    reply, _ = run(kc, "import threading, os, time\n"
+                       "def later():\n"
+                       f"    while not os.path.exists({str(flag)!r}): time.sleep(0.01)\n"
+                       "    print('from the background')\n"
+                       "threading.Thread(target=later, daemon=True).start()")
     assert reply["content"]["status"] == "ok"
-    run(kc, "go.set()")  # the thread prints after this cell has ended
-    m = _next_stream(kc)
-    assert m["content"]["text"] == "from the background\n"
+    flag.touch()  # the kernel is idle now: no request is running
+    assert _next_stream(kc)["content"]["text"] == "from the background\n"
 
 
 def test_a_stdout_installed_by_the_user_is_left_alone(kc):
