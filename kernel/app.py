@@ -435,18 +435,21 @@ class KernelApp:
         finally:
             self._set_executing(False)
         self.streams.flush()
+        # The executes to abort are those queued before the error reply goes
+        # out: a client that waits for this reply before sending its next cell
+        # must never see that cell aborted.
+        doomed = self._take_queued_executes() if content["status"] == "error" and stop_on_error else []
         self.reply(sock, idents, msg, content, metadata={"status": content["status"]})
-        if content["status"] == "error" and stop_on_error:
-            self._abort_queued_executes()
+        self._abort_executes(doomed)
 
-    def _abort_queued_executes(self) -> None:
-        """After a failed cell, executes already waiting are answered 'aborted';
-        other requests stay queued and are served in order."""
+    def _take_queued_executes(self) -> list:
+        """Executes already waiting on shell; other requests stay queued, in order."""
+        taken = []
         while True:
             try:
                 frames = self.shell_socket.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
-                return
+                return taken
             try:
                 idents, msg = self.session.deserialize(frames)
             except WireError as exc:
@@ -455,6 +458,11 @@ class KernelApp:
             if msg["msg_type"] != "execute_request":
                 self._deferred.append((idents, msg))
                 continue
+            taken.append((idents, msg))
+
+    def _abort_executes(self, queued: list) -> None:
+        """After a failed cell, the executes queued behind it are answered 'aborted'."""
+        for idents, msg in queued:
             self.iopub.send("status", {"execution_state": "busy"}, parent=msg["header"])
             self.reply(self.shell_socket, idents, msg,
                        {"status": "aborted", "execution_count": self.engine.execution_count - 1},
