@@ -217,7 +217,11 @@ class KernelApp:
                 continue
             except Exception:
                 log.exception("event loop %r failed; falling back to the plain loop", self.event_loop)
-                self.event_loop = ZmqLoop()
+                failed, self.event_loop = self.event_loop, ZmqLoop()
+                try:
+                    failed.deactivate()
+                except Exception:
+                    log.exception("event loop %r failed to deactivate", failed)
         self._close()
 
     def request_stop(self) -> None:
@@ -598,9 +602,12 @@ class KernelApp:
 
 
 def _default_engine(app: KernelApp) -> Any:
+    from .guiswitch import GuiSwitch
     from .shell import PythonEngine
 
-    return PythonEngine(outlet=app)
+    engine = PythonEngine(outlet=app)
+    GuiSwitch(app).install(engine.shell)  # %gui and %matplotlib <toolkit> swap app.event_loop
+    return engine
 
 
 def _login_name() -> str:
