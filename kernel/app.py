@@ -342,9 +342,17 @@ class KernelApp:
             sock.close(linger=500)
 
     # -- the shell channel (main thread) -------------------------------------------
+    def shell_pending(self) -> bool:
+        """Whether a shell message waits to be handled. Also re-arms the shell
+        socket's edge-triggered FD, so loops call it before they sleep."""
+        return bool(self._deferred) or bool(self.shell_socket.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+
     def process_shell(self) -> None:
-        """Handle every shell message that is waiting, then return."""
-        while not self.stopping:
+        """Handle every shell message that is waiting, then return; return
+        early if a request switched event loops, so the next messages are
+        served by the new loop."""
+        loop = self.event_loop
+        while not self.stopping and self.event_loop is loop:
             if self._deferred:
                 idents, msg = self._deferred.popleft()
                 self.handle(self.shell_socket, idents, msg, self.shell_handlers)

@@ -12,7 +12,7 @@ They sleep in the toolkit's own wait, watching two descriptors:
 
 * the shell socket's ZeroMQ FD, which is edge-triggered: it only says that
   ``zmq.EVENTS`` may have changed, so every wake-up re-checks
-  :func:`shell_pending` before sleeping again;
+  ``app.shell_pending()`` before sleeping again;
 * ``app.wake_fd``, written by ``app.wake()`` (shutdown) and, being Python's
   signal wakeup fd, by SIGINT, so that Python-level signal handlers run
   promptly even while the toolkit waits in C.
@@ -42,11 +42,6 @@ def drain_pipe(fd: int) -> None:
         pass
 
 
-def shell_pending(app) -> bool:
-    """Whether a shell message waits; also re-arms the socket's FD."""
-    return bool(app.shell_socket.getsockopt(zmq.EVENTS) & zmq.POLLIN)
-
-
 @contextmanager
 def sigint_blocked() -> Iterator[None]:
     """Threads a toolkit starts in here inherit a mask without SIGINT, so
@@ -71,9 +66,10 @@ class ZmqLoop:
         poller.register(app.shell_socket, zmq.POLLIN)
         poller.register(app.wake_fd, zmq.POLLIN)
         while not app.stopping and app.event_loop is self:
-            events = dict(poller.poll())
-            if app.wake_fd in events:
-                drain_pipe(app.wake_fd)
+            if not app.shell_pending():
+                events = dict(poller.poll())
+                if app.wake_fd in events:
+                    drain_pipe(app.wake_fd)
             app.process_shell()
 
     def activate(self) -> None:

@@ -13,6 +13,7 @@ swallow an interrupt.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import socket
@@ -23,7 +24,7 @@ from typing import Mapping, Optional
 import zmq
 
 from . import guisupport
-from .eventloops import GuiUnavailable, drain_pipe, shell_pending, sigint_blocked
+from .eventloops import GuiUnavailable, drain_pipe, sigint_blocked
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class QtLoop:
     def __init__(self, name: str = "qt5"):
         self.name = name
         binding = BINDINGS[name]
+        if importlib.util.find_spec(binding) is None:
+            raise GuiUnavailable(f"%gui {name} needs {binding}, which is not installed here")
         for other in BINDINGS.values():
             widgets = sys.modules.get(f"{other}.QtWidgets")
             if other != binding and widgets is not None and widgets.QApplication.instance() is not None:
@@ -68,10 +71,6 @@ class QtLoop:
 
     def activate(self) -> None:
         self.qapp._in_event_loop = True
-        # PyQt aborts the process on an exception in a slot when sys.excepthook
-        # is Python's own; a user's failing timer callback must not kill the kernel.
-        if sys.excepthook is sys.__excepthook__:
-            sys.excepthook = report_callback_exception
 
     def deactivate(self) -> None:
         self.qapp._in_event_loop = False
@@ -89,9 +88,15 @@ class QtLoop:
 
         shell.activated.connect(lambda _fd: loop.exit(0))
         wake.activated.connect(on_wake)
+        # PyQt aborts the process on an exception in a slot when sys.excepthook
+        # is Python's own; a user's failing timer callback must not kill the
+        # kernel. Set here, between requests: IPython swaps in a hook of its
+        # own for the length of each cell and then restores the one it found.
+        if sys.excepthook is sys.__excepthook__:
+            sys.excepthook = report_callback_exception
         try:
             while not app.stopping and app.event_loop is self:
-                if shell_pending(app):
+                if app.shell_pending():
                     shell.setEnabled(False)
                     wake.setEnabled(False)
                     try:

@@ -22,7 +22,7 @@ import sys
 import zmq
 
 from . import guisupport
-from .eventloops import GuiUnavailable, drain_pipe, shell_pending, sigint_blocked
+from .eventloops import GuiUnavailable, drain_pipe, sigint_blocked
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class TkLoop:
             tk.createfilehandler(app.wake_fd, readable, on_wake)
         try:
             while not app.stopping and app.event_loop is self:
-                if shell_pending(app):
+                if app.shell_pending():
                     app.process_shell()
                     continue
                 woke = False
