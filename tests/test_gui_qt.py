@@ -219,3 +219,21 @@ def test_requests_queued_behind_gui_qt5_are_served_by_the_qt_loop(kc):
     assert shell_reply(kc, first)["content"]["status"] == "ok"
     assert shell_reply(kc, second)["content"]["status"] == "ok"
     assert stdout_of(iopub_until_idle(kc, second)) == "['run']\n"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("PyQt6") is None, reason="PyQt6 is not installed")
+def test_gui_qt6_runs_the_qt6_loop(km, kc, tmp_path):
+    path = tmp_path / "ticks"
+    ok(kc, "%gui qt6")
+    ok(kc, TICKER.replace("PyQt5", "PyQt6").format(path=str(path)))
+    wait_for_lines(path, 20, "20 Qt 6 timer ticks with no request running")
+    assert value(kc, "guisupport.is_event_loop_running_qt6()") == "True"
+    assert median_round_trip(kc, kc.kernel_info) < 0.1
+    msg_id = kc.execute("import time; time.sleep(60)")
+    while kc.get_iopub_msg(timeout=30)["msg_type"] != "execute_input":
+        pass
+    km.interrupt()
+    assert shell_reply(kc, msg_id, timeout=30)["content"]["ename"] == "KeyboardInterrupt"
+    wait_for_lines(path, count_lines(path) + 10, "Qt 6 ticks after the interrupt")
+    content, _ = error(kc, "%gui qt5")
+    assert "PyQt6 already runs a QApplication" in content["evalue"]
