@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from guikernel import count_lines, error, median_round_trip, ok, value, wait_for_lines
+from guikernel import (assert_execute_not_delayed, assert_sleeps_while_idle, count_lines, error, median_round_trip, ok, value,
+                       wait_for_lines)
 from helpers import iopub_until_idle, shell_reply, stdout_of
 from kernel.qtloop import x_server_answers
 
@@ -58,14 +59,7 @@ def test_kernel_info_is_answered_within_100ms_while_the_loop_runs(qt):
 def test_execute_is_not_delayed_by_the_loop(qt):
     kc, ticks = qt
     wait_for_lines(ticks, 5, "the timer running")
-    with_qt = median_round_trip(kc, lambda: kc.execute("pass", silent=True))
-    ok(kc, "%gui")
-    try:
-        plain = median_round_trip(kc, lambda: kc.execute("pass", silent=True))
-    finally:
-        ok(kc, "%gui qt5")
-    # A loop that polled every N ms would add N/2 ms to the median.
-    assert with_qt < plain + 0.005, f"median {with_qt * 1000:.2f} ms with Qt, {plain * 1000:.2f} ms without"
+    assert_execute_not_delayed(kc, "qt5")
 
 
 @pytest.mark.parametrize("how", ["signal", "message"])
@@ -130,6 +124,13 @@ def test_an_exception_in_a_qt_callback_is_shown_and_the_kernel_lives(qt):
             seen += msg["content"]["text"]
     wait_for_lines(ticks, count_lines(ticks) + 10, "ticks after the failing callback")
     assert value(kc, "'alive'") == "alive"
+
+
+def test_the_idle_qt_loop_sleeps_until_an_event_comes(km, kc):
+    ok(kc, "%gui qt5")
+    ok(kc, "from PyQt5 import QtWidgets; label = QtWidgets.QLabel('idle'); label.show()")
+    assert_sleeps_while_idle(km.process.pid)
+    assert value(kc, "label.isVisible()") == "True"
 
 
 def test_gui_off_returns_to_the_plain_loop_and_qt_comes_back(kc, tmp_path):

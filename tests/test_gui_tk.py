@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from guikernel import count_lines, error, median_round_trip, ok, value, wait_for_lines
+from guikernel import (assert_execute_not_delayed, assert_sleeps_while_idle, count_lines, error, median_round_trip, ok, value,
+                       wait_for_lines)
 from helpers import shell_reply
 from xvfb import SKIP_REASON, XVFB, xvfb_display
 
@@ -69,13 +70,7 @@ def test_requests_are_answered_at_once_while_tk_runs(tk):
     kc, ticks = tk
     wait_for_lines(ticks, 5, "the Tk timer running")
     assert median_round_trip(kc, kc.kernel_info) < 0.1
-    with_tk = median_round_trip(kc, lambda: kc.execute("pass", silent=True))
-    ok(kc, "%gui")
-    try:
-        plain = median_round_trip(kc, lambda: kc.execute("pass", silent=True))
-    finally:
-        ok(kc, "%gui tk")
-    assert with_tk < plain + 0.005, f"median {with_tk * 1000:.2f} ms with Tk, {plain * 1000:.2f} ms without"
+    assert_execute_not_delayed(kc, "tk")
 
 
 @pytest.mark.parametrize("how", ["signal", "message"])
@@ -115,6 +110,13 @@ def test_user_code_sees_the_running_tk_loop(tk):
     ok(kc, "guisupport.start_event_loop_tk(root)")  # returns at once
     ok(kc, "other = tk.Tk(); ran = guisupport.is_event_loop_running_tk(other); other.destroy()")
     assert value(kc, "ran") == "True"
+
+
+def test_the_idle_tk_loop_sleeps_until_an_event_comes(tk, tk_km):
+    kc, ticks = tk
+    ok(kc, "root.after_cancel(_pending)")
+    assert_sleeps_while_idle(tk_km.process.pid)
+    assert value(kc, "root.winfo_exists()") == "1"
 
 
 def test_gui_off_stops_tk_and_gui_tk_resumes_it(tk):
