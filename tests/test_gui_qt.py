@@ -169,7 +169,7 @@ window.show()
     assert closed.read_text() == "closed"
 
 
-def test_no_display_is_a_clear_error_and_the_kernel_stays_usable(tmp_path):
+def test_no_display_or_no_pyqt5_is_a_clear_error_and_the_kernel_stays_usable():
     from kernel.manager import KernelManager
 
     manager = KernelManager(env={"QT_QPA_PLATFORM": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""})
@@ -182,6 +182,9 @@ def test_no_display_is_a_clear_error_and_the_kernel_stays_usable(tmp_path):
         assert content["ename"] == "UsageError"
         assert "DISPLAY is not set" in content["evalue"] and "DISPLAY is not set" in stderr
         assert value(client, "1 + 1") == "2"
+        content, _ = error(client, "import sys; sys.modules['PyQt5'] = None\n%gui qt5")
+        assert "%gui qt5 needs PyQt5, which is not installed here" in content["evalue"]
+        ok(client, "del sys.modules['PyQt5']")
         number = next(n for n in range(4200, 4300) if not x_server_answers(f":{n}"))
         content, _ = error(client, f"import os; os.environ['DISPLAY'] = ':{number}'\n%gui qt5")
         assert f"no X server answers at DISPLAY=:{number}" in content["evalue"]

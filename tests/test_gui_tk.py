@@ -71,6 +71,10 @@ def test_requests_are_answered_at_once_while_tk_runs(tk):
     wait_for_lines(ticks, 5, "the Tk timer running")
     assert median_round_trip(kc, kc.kernel_info) < 0.1
     assert_execute_not_delayed(kc, "tk")
+    msg = kc.session.msg("kernel_info_request")
+    kc.control_channel.send(msg)
+    assert kc.get_control_msg(timeout=30)["parent_header"]["msg_id"] == msg["msg_id"]
+    assert kc.hb_channel.is_beating(timeout=10)
 
 
 @pytest.mark.parametrize("how", ["signal", "message"])
@@ -160,7 +164,7 @@ b.bind("<Destroy>", lambda e: gone(e, "b"))
         manager.shutdown()
 
 
-def test_gui_tk_without_a_display_is_a_clear_error():
+def test_gui_tk_without_tkinter_or_a_display_is_a_clear_error():
     from kernel.manager import KernelManager
 
     manager = KernelManager(env={"DISPLAY": ""})
@@ -169,6 +173,10 @@ def test_gui_tk_without_a_display_is_a_clear_error():
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
+        # tkinter missing: a None entry in sys.modules makes its import fail
+        content, _ = error(kc, "import sys; sys.modules['tkinter'] = None\n%gui tk")
+        assert "%gui tk needs tkinter, which cannot be imported here" in content["evalue"]
+        ok(kc, "del sys.modules['tkinter']")
         content, stderr = error(kc, "%gui tk")
         assert content["ename"] == "UsageError"
         assert "cannot start the Tk event loop" in content["evalue"] and "display" in content["evalue"]
