@@ -224,7 +224,11 @@ class KernelApp:
                 continue
             except Exception:
                 log.exception("event loop %r failed; falling back to the plain loop", self.event_loop)
-                self.event_loop = ZmqLoop()
+                failed, self.event_loop = self.event_loop, ZmqLoop()
+                try:
+                    failed.deactivate()
+                except Exception:
+                    log.exception("event loop %r failed to deactivate", failed)
         self._close()
 
     def request_stop(self) -> None:
@@ -345,9 +349,17 @@ class KernelApp:
             sock.close(linger=500)
 
     # -- the shell channel (main thread) -------------------------------------------
+    def shell_pending(self) -> bool:
+        """Whether a shell message waits to be handled. Also re-arms the shell
+        socket's edge-triggered FD, so loops call it before they sleep."""
+        return bool(self._deferred) or bool(self.shell_socket.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+
     def process_shell(self) -> None:
-        """Handle every shell message that is waiting, then return."""
-        while not self.stopping:
+        """Handle every shell message that is waiting, then return; return
+        early if a request switched event loops, so the next messages are
+        served by the new loop."""
+        loop = self.event_loop
+        while not self.stopping and self.event_loop is loop:
             if self._deferred:
                 idents, msg = self._deferred.popleft()
                 self.handle(self.shell_socket, idents, msg, self.shell_handlers)
@@ -443,35 +455,39 @@ class KernelApp:
         finally:
             self._set_executing(False)
             self.streams.end_request()
-        # Collect what was queued *before* the error is reported: a request a
-        # client sends after seeing the error must run, not be aborted.
+        # The executes to abort are those queued before the error reply goes
+        # out: a client that waits for this reply before sending its next cell
+        # must never see that cell aborted.
         doomed = self._take_queued_executes() if content["status"] == "error" and stop_on_error else []
         self.reply(sock, idents, msg, content, metadata={"status": content["status"]})
-        for doomed_idents, doomed_msg in doomed:
-            self.iopub.send("status", {"execution_state": "busy"}, parent=doomed_msg["header"])
-            self.reply(self.shell_socket, doomed_idents, doomed_msg,
-                       {"status": "aborted", "execution_count": engine.execution_count - 1},
-                       metadata={"status": "aborted"})
-            self.iopub.send("status", {"execution_state": "idle"}, parent=doomed_msg["header"])
+        self._abort_executes(doomed)
 
     def _take_queued_executes(self) -> list:
-        """Execute requests already waiting behind a failed cell (to be answered
-        'aborted'); other waiting requests are kept and served in order."""
-        doomed = []
+        """Executes already waiting on shell; other requests stay queued, in order."""
+        taken = []
         while True:
             try:
                 frames = recv_frames(self.shell_socket, NOBLOCK)
             except zmq.Again:
-                return doomed
+                return taken
             try:
                 idents, msg = self.session.deserialize(frames)
             except WireError as exc:
                 self._dropped.warning(f"shell:{exc.reason}", "dropped a message on shell: %s", exc.reason)
                 continue
-            if msg["msg_type"] == "execute_request":
-                doomed.append((idents, msg))
-            else:
+            if msg["msg_type"] != "execute_request":
                 self._deferred.append((idents, msg))
+                continue
+            taken.append((idents, msg))
+
+    def _abort_executes(self, queued: list) -> None:
+        """After a failed cell, the executes queued behind it are answered 'aborted'."""
+        for idents, msg in queued:
+            self.iopub.send("status", {"execution_state": "busy"}, parent=msg["header"])
+            self.reply(self.shell_socket, idents, msg,
+                       {"status": "aborted", "execution_count": self.engine.execution_count - 1},
+                       metadata={"status": "aborted"})
+            self.iopub.send("status", {"execution_state": "idle"}, parent=msg["header"])
 
     def complete_request(self, sock, idents, msg) -> None:
         c = msg["content"]
@@ -602,9 +618,12 @@ class KernelApp:
 
 
 def _default_engine(app: KernelApp) -> Any:
+    from .guiswitch import GuiSwitch
     from .shell import PythonEngine
 
-    return PythonEngine(outlet=app)
+    engine = PythonEngine(outlet=app)
+    GuiSwitch(app).install(engine.shell)  # %gui and %matplotlib <toolkit> swap app.event_loop
+    return engine
 
 
 def _login_name() -> str:

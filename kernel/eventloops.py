@@ -4,13 +4,34 @@ A loop's ``run(app)`` serves the shell channel by calling
 ``app.process_shell()`` whenever the shell socket may have messages, and
 returns when ``app.stopping`` is set or ``app.event_loop`` is no longer this
 loop (``%gui`` switched toolkits), so the kernel can start the next one.
+
+Toolkit loops (:mod:`kernel.qtloop`, :mod:`kernel.tkloop`) also have
+``activate()``/``deactivate()``, called by :mod:`kernel.guiswitch` when
+``%gui`` selects or leaves them, and ``close_windows()`` for shutdown.
+They sleep in the toolkit's own wait, watching two descriptors:
+
+* the shell socket's ZeroMQ FD, which is edge-triggered: it only says that
+  ``zmq.EVENTS`` may have changed, so every wake-up re-checks
+  ``app.shell_pending()`` before sleeping again;
+* ``app.wake_fd``, written by ``app.wake()`` (shutdown) and, being Python's
+  signal wakeup fd, by SIGINT, so that Python-level signal handlers run
+  promptly even while the toolkit waits in C.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import zmq
+
+
+class GuiUnavailable(RuntimeError):
+    """A toolkit loop cannot start here (toolkit missing, no display...);
+    the message says why and what to do, and the current loop goes on."""
 
 
 def drain_pipe(fd: int) -> None:
@@ -19,6 +40,20 @@ def drain_pipe(fd: int) -> None:
             pass
     except BlockingIOError:
         pass
+
+
+@contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """Threads a toolkit starts in here inherit a mask without SIGINT, so
+    interrupts keep reaching the main thread (and the code it runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class ZmqLoop:
@@ -31,7 +66,14 @@ class ZmqLoop:
         poller.register(app.shell_socket, zmq.POLLIN)
         poller.register(app.wake_fd, zmq.POLLIN)
         while not app.stopping and app.event_loop is self:
-            events = dict(poller.poll())
-            if app.wake_fd in events:
-                drain_pipe(app.wake_fd)
+            if not app.shell_pending():
+                events = dict(poller.poll())
+                if app.wake_fd in events:
+                    drain_pipe(app.wake_fd)
             app.process_shell()
+
+    def activate(self) -> None:
+        pass
+
+    def deactivate(self) -> None:
+        pass
