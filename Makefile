@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
 .PHONY: run test bench bench-quick venv clean
+BENCH_STAMP := $(VENV)/.installed-bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,16 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
+
+$(BENCH_STAMP): setup.cfg setup.py | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m bench $(BENCH_ARGS)
+
+bench-quick: $(BENCH_STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m bench --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -290,6 +290,9 @@ class KernelApp:
             self._engine_error = exc
         finally:
             self._engine_ready.set()
+        prime = getattr(self._engine, "prime", None)
+        if prime is not None:
+            prime()  # still on the warm-up thread: requests are already served
 
     @property
     def engine(self) -> Any:
@@ -543,6 +546,7 @@ class KernelApp:
         self.shutdown_requested = True
 
     def interrupt_request(self, sock, idents, msg) -> None:
+        log.debug("interrupt requested (executing=%s)", self.executing)
         os.kill(os.getpid(), signal.SIGINT)
         self.reply(sock, idents, msg, {"status": "ok"})
 

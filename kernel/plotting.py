@@ -309,6 +309,8 @@ def enable_matplotlib(shell: Any, gui: Optional[str] = None) -> tuple:
 
         inline.select(support)
         _use_runner(shell, None)  # plain %run: figures are sent when the cell ends
+        if gui is not None:
+            shell.enable_gui(None)  # an explicit %matplotlib inline ends a GUI loop, as in IPython
         return None, BACKEND
 
     try:

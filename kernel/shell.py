@@ -14,6 +14,7 @@ import getpass
 import logging
 import re
 import sys
+import threading
 from contextlib import contextmanager
 from typing import Any, Optional, Protocol
 
@@ -183,6 +184,7 @@ class PythonEngine:
 
         self.shell.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
         self.shell.history_manager  # opened now, not during the first request
+        self._complete_lock = threading.Lock()  # the completer is not thread-safe
 
     @property
     def execution_count(self) -> int:
@@ -243,12 +245,21 @@ class PythonEngine:
         finally:
             builtins.input, getpass.getpass = saved
 
+    def prime(self) -> None:
+        """Pay the completer's first-use cost (jedi builds its caches: about a
+        quarter of a second) in the background, right after start, instead
+        of on the user's first Tab."""
+        try:
+            self.complete("import o", 8)
+        except Exception:
+            log.debug("priming the completer failed", exc_info=True)
+
     def complete(self, code: str, cursor_pos: Optional[int]) -> dict:
         from IPython.core.completer import provisionalcompleter, rectify_completions
 
         if cursor_pos is None:
             cursor_pos = len(code)
-        with provisionalcompleter():
+        with self._complete_lock, provisionalcompleter():
             raw = self.shell.Completer.completions(code, cursor_pos)
             completions = list(rectify_completions(code, raw))
         types = [
