@@ -435,31 +435,39 @@ class KernelApp:
         finally:
             self._set_executing(False)
         self.streams.flush()
+        # Only executes queued before the error is known are aborted: collect
+        # them before replying, or a request the client sends in answer to the
+        # reply could be aborted too.
+        doomed = self._take_queued_executes() if content["status"] == "error" and stop_on_error else []
         self.reply(sock, idents, msg, content, metadata={"status": content["status"]})
-        if content["status"] == "error" and stop_on_error:
-            self._abort_queued_executes()
+        for queued_idents, queued in doomed:
+            self._abort(queued_idents, queued)
 
-    def _abort_queued_executes(self) -> None:
-        """After a failed cell, executes already waiting are answered 'aborted';
-        other requests stay queued and are served in order."""
+    def _take_queued_executes(self) -> list:
+        """Executes already waiting behind a failed cell; other requests stay
+        queued and are served in order."""
+        doomed = []
         while True:
             try:
                 frames = self.shell_socket.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
-                return
+                return doomed
             try:
                 idents, msg = self.session.deserialize(frames)
             except WireError as exc:
                 self._dropped.warning(f"shell:{exc.reason}", "dropped a message on shell: %s", exc.reason)
                 continue
-            if msg["msg_type"] != "execute_request":
+            if msg["msg_type"] == "execute_request":
+                doomed.append((idents, msg))
+            else:
                 self._deferred.append((idents, msg))
-                continue
-            self.iopub.send("status", {"execution_state": "busy"}, parent=msg["header"])
-            self.reply(self.shell_socket, idents, msg,
-                       {"status": "aborted", "execution_count": self.engine.execution_count - 1},
-                       metadata={"status": "aborted"})
-            self.iopub.send("status", {"execution_state": "idle"}, parent=msg["header"])
+
+    def _abort(self, idents: list, msg: dict) -> None:
+        self.iopub.send("status", {"execution_state": "busy"}, parent=msg["header"])
+        self.reply(self.shell_socket, idents, msg,
+                   {"status": "aborted", "execution_count": self.engine.execution_count - 1},
+                   metadata={"status": "aborted"})
+        self.iopub.send("status", {"execution_state": "idle"}, parent=msg["header"])
 
     def complete_request(self, sock, idents, msg) -> None:
         c = msg["content"]
