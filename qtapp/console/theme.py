@@ -36,7 +36,6 @@ class Theme:
     selection: str
     gutter: str
     stderr: str
-    stderr_background: str
     in_prompt: str
     out_prompt: str
     notice: str
@@ -55,7 +54,7 @@ class Theme:
 LIGHT = Theme(
     name="light",
     background="#ffffff", foreground="#1f2328", selection="#b6d7ff", gutter="#f6f8fa",
-    stderr="#b31d28", stderr_background="#fff5f5",
+    stderr="#b31d28",
     in_prompt="#1a7f37", out_prompt="#b3262c", notice="#57606a", error_notice="#b31d28",
     marker="#8250df", queued="#8c959f",
     ansi=("#1f2328", "#c4262e", "#1a7f37", "#9a6700", "#0550ae", "#8250df", "#1b7c83", "#6e7781",
@@ -66,7 +65,7 @@ LIGHT = Theme(
 DARK = Theme(
     name="dark",
     background="#1e1f22", foreground="#d4d6da", selection="#264f78", gutter="#26282c",
-    stderr="#ff7b72", stderr_background="#2d1f21",
+    stderr="#ff7b72",
     in_prompt="#7ee787", out_prompt="#ff8b8b", notice="#9198a1", error_notice="#ff7b72",
     marker="#d2a8ff", queued="#6e7681",
     ansi=("#484f58", "#ff7b72", "#3fb950", "#d29922", "#58a6ff", "#bc8cff", "#39c5cf", "#b1bac4",
@@ -123,8 +122,9 @@ class Formats:
     def __init__(self, theme: Theme):
         self.theme = theme
         self._styles: Dict[tuple, QTextCharFormat] = {}
+        # Plain text has no colour of its own: it follows the palette, so a
+        # theme change recolours it for free.
         self.plain = QTextCharFormat()
-        self.plain.setForeground(QColor(theme.foreground))
         self.in_prompt = self._prompt(theme.in_prompt)
         self.out_prompt = self._prompt(theme.out_prompt)
         self.continuation = self._prompt(theme.in_prompt)
@@ -162,19 +162,18 @@ class Formats:
             return fmt
         t = self.theme
         is_err = stream == "stderr"
-        fg = self.colour(style.fg) or QColor(t.stderr if is_err else t.foreground)
+        fg = self.colour(style.fg) or (QColor(t.stderr) if is_err else None)
         bg = self.colour(style.bg)
         if style.inverse:
-            fg, bg = (bg or QColor(t.background)), fg
+            fg, bg = (bg or QColor(t.background)), (fg or QColor(t.foreground))
         if style.faint:
-            fg = QColor(fg)
+            fg = QColor(fg or QColor(t.foreground))
             fg.setAlphaF(0.6)
         fmt = QTextCharFormat()
-        fmt.setForeground(fg)
+        if fg is not None:
+            fmt.setForeground(fg)
         if bg is not None:
             fmt.setBackground(bg)
-        elif is_err:
-            fmt.setBackground(QColor(t.stderr_background))
         if style.bold:
             fmt.setFontWeight(QFont.Bold)
         if style.italic:

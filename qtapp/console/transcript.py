@@ -173,15 +173,50 @@ class Transcript:
         return self.text_between(start, end, raw=True)
 
     def remove_segment(self, seg: Segment) -> None:
+        """Delete a segment's text (its line ending too, unless it shares its
+        first line with what came before)."""
         if seg.removed:
             return
         start, end = self.segment_range(seg)
-        self._forget_marks(start, end)
-        cursor = self.cursor_at(start)
-        cursor.setPosition(end, QTextCursor.KeepAnchor)
-        cursor.removeSelectedText()
+        self.forget_marks(start, end)
+        if end > start and self._is_separator(end - 1):
+            # Delete the separator *before* the segment rather than after it:
+            # the block that follows keeps its identity (prompt and fold marks).
+            if start > 0 and self._is_separator(start - 1):
+                start, end = start - 1, end - 1
+            else:
+                end -= 1
+                self._reset_block(start)
+        self._delete(start, end)
         self.segments.remove(seg)
         self._removed([seg])
+
+    def empty_segment(self, seg: Segment) -> QTextCursor:
+        """Delete a segment's content but keep its line ending; returns a cursor
+        where new content for it goes (for redrawing in place)."""
+        start, end = self.segment_range(seg)
+        self.forget_marks(start, end)
+        if end > start and self._is_separator(end - 1):
+            end -= 1
+        self._reset_block(start)
+        self._delete(start, end)
+        return self.cursor_at(start)
+
+    def _is_separator(self, position: int) -> bool:
+        return self.document.characterAt(position) == "\u2029"
+
+    def _reset_block(self, position: int) -> None:
+        """Clear the marks of the block starting at ``position`` (its content is being replaced)."""
+        block = self.document.findBlock(position)
+        if block.position() == position and block.userState() != -1:
+            block.setUserState(-1)
+            block.setUserData(None)
+
+    def _delete(self, start: int, end: int) -> None:
+        if end > start:
+            cursor = self.cursor_at(start)
+            cursor.setPosition(end, QTextCursor.KeepAnchor)
+            cursor.removeSelectedText()
 
     def clear(self) -> None:
         self.document.clear()
@@ -235,7 +270,8 @@ class Transcript:
         if drop <= 0:
             return False
         cut = self.document.findBlockByNumber(drop).position()
-        self._forget_marks(0, cut)
+        self.forget_marks(0, cut)
+        self._reset_block(0)
         kept = []
         for anchor, size in self._folds:
             if anchor.position() < cut:
@@ -251,9 +287,9 @@ class Transcript:
             gone += 1
         self._removed(self.segments[:gone])
         del self.segments[:gone]
-        cursor = self.cursor_at(0)
-        cursor.setPosition(cut, QTextCursor.KeepAnchor)
-        cursor.removeSelectedText()
+        # up to the separator before `cut`, not through it: the first kept
+        # block stays intact (an empty first line remains)
+        self._delete(0, cut - 1)
         self.trimmed_blocks += drop
         return drop < want
 
@@ -263,7 +299,7 @@ class Transcript:
             for listener in self.removal_listeners:
                 listener(seg)
 
-    def _forget_marks(self, start: int, end: int) -> None:
+    def forget_marks(self, start: int, end: int) -> None:
         self._marks = [m for m in self._marks if not start <= m.position() < end]
 
     # -- reading ----------------------------------------------------------------------

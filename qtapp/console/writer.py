@@ -95,10 +95,13 @@ class TranscriptWriter:
 
     # -- operations -----------------------------------------------------------------
     def _echo(self, op: EchoOp) -> None:
-        t = self.transcript
-        seg = self._segment("echo", self.areas.get(op.area), count=op.count)
-        cursor = t.end_cursor()
-        self._write_echo(cursor, op.code, op.count, op.label)
+        self._segment("echo", self.areas.get(op.area), count=op.count, code=op.code, label=op.label)
+        self._write_echo(self.transcript.end_cursor(), op.code, op.count, op.label)
+
+    def rewrite_echo(self, seg: Segment) -> None:
+        """Draw an echoed cell again (after the syntax style changed)."""
+        cursor = self.transcript.empty_segment(seg)
+        self._write_echo(cursor, seg.meta.get("code", ""), seg.meta.get("count"), seg.meta.get("label", ""))
 
     def _write_echo(self, cursor: QTextCursor, code: str, count: Optional[int], label: str = "") -> None:
         t = self.transcript
@@ -175,17 +178,10 @@ class TranscriptWriter:
             cursor.insertText(f"[could not show {mime} output: {exc}]", self.formats.error_notice)
 
     def _rerender(self, seg: Segment, op: BundleOp) -> None:
-        t = self.transcript
-        start, end = t.segment_range(seg)
-        trailing_newline = end > start and t.document.characterAt(end - 1) == "\u2029"
-        cursor = t.cursor_at(start)
-        cursor.setPosition(end, QTextCursor.KeepAnchor)
-        cursor.removeSelectedText()
+        cursor = self.transcript.empty_segment(seg)
         self.objects.forget(seg.meta.pop("objects", ()))
         self._render_bundle(cursor, seg, BundleOp(seg.area, op.data, op.metadata, seg.meta.get("count"),
                                                    op.display_id))
-        if trailing_newline:
-            cursor.insertText("\n", self.formats.plain)
 
     def _error(self, op: ErrorOp) -> None:
         area = self._area(op.area)
