@@ -158,6 +158,12 @@ class KernelBridge(QObject):
             QTimer.singleShot(0, lambda n=name: self._drain(n))
 
     # -- receiving --------------------------------------------------------------------
+    def drain_now(self, name: str) -> None:
+        """Deliver what has already arrived on a channel, now (to order it
+        before a message from another channel)."""
+        if self._running:
+            self._drain(name)
+
     def _drain(self, name: str) -> None:
         self._drain_pending.discard(name)
         if not self._running:

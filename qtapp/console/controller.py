@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 #: How long Enter waits for is_complete_reply before deciding locally.
 IS_COMPLETE_TIMEOUT_MS = 1000
 HISTORY_LOAD = 1000
+#: An input_request waits up to RETRIES x WAIT_MS for its cell's IOPub messages.
+INPUT_ORDER_RETRIES = 25
+INPUT_ORDER_WAIT_MS = 20
 #: Give up on a kernel that does not finish its handshake in this time.
 HANDSHAKE_TIMEOUT_MS = 60_000
 
@@ -462,7 +465,17 @@ class ConsoleController(QObject):
         self.view.show_completions(list(dict.fromkeys(matches)), start, end)
 
     # -- stdin ---------------------------------------------------------------------------------------------
-    def _on_input_request(self, msg: dict) -> None:
+    def _on_input_request(self, msg: dict, attempt: int = 0) -> None:
+        # stdin and IOPub are separate sockets: output written before input()
+        # may still be on its way. Take what IOPub has, and if this cell's
+        # execute_input is not even in yet, wait a little for it.
+        if self.bridge is not None:
+            self.bridge.drain_now("iopub")
+        ex = self._executions.get(self._parent_id(msg))
+        if ex is not None and ex.kind == "user" and not ex.echoed and attempt < INPUT_ORDER_RETRIES:
+            QTimer.singleShot(INPUT_ORDER_WAIT_MS, lambda: self._on_input_request(msg, attempt + 1))
+            return
+        self._ensure_echo(msg)
         c = msg["content"]
         prompt = str(c.get("prompt", ""))
         self._stdin_parent = msg["header"]
@@ -596,6 +609,8 @@ class ConsoleController(QObject):
                                 "does not handle (reported once)", level="error"))
 
     def stop(self) -> None:
+        if self._stdin_parent is not None:
+            self.answer_input("\x04")  # do not leave the kernel blocked in input()
         self._is_complete_timer.stop()
         self._handshake_timer.stop()
         if self.bridge is not None:
