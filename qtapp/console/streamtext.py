@@ -73,11 +73,14 @@ class OpenLine:
     def __init__(self) -> None:
         self.spans: List[list] = []
         self.length = 0
+        #: the first column changed since the view last drew this line
+        self.dirty_from = 0
 
     def write(self, text: str, style: Style, col: int) -> int:
         """Put ``text`` at ``col`` (overwriting, as a terminal does); returns the new column."""
         if not text:
             return col
+        self.dirty_from = min(self.dirty_from, col, self.length)
         if col > self.length:  # after \b then text past the end: pad
             self._append(" " * (col - self.length), PLAIN)
         if col == self.length:
@@ -99,6 +102,7 @@ class OpenLine:
         end = min(end, self.length)
         if start >= end:
             return
+        self.dirty_from = min(self.dirty_from, start)
         if end == self.length:
             kept = self._slice(0, start)
             self.spans, self.length = [], 0
@@ -170,6 +174,17 @@ class StreamDecoder:
         if self.line.length:
             self._newline()
         return self._take_ops()
+
+    def mark_drawn(self) -> None:
+        """The view shows the open line as it is now."""
+        self.open_changed = False
+        self.line.dirty_from = self.line.length
+
+    @property
+    def only_hidden_part_grew(self) -> bool:
+        """The open line changed only beyond the fold: the view need only
+        update the count in its marker."""
+        return self.line.length > self.fold_limit and self.line.dirty_from >= self.fold_limit
 
     def detach_line(self) -> None:
         """Start a new open line, leaving the current one as it was shown

@@ -45,6 +45,15 @@ def _insert_folded(transcript: Transcript, cursor: QTextCursor, op: FoldedLine, 
     cursor.insertText("\n", formats.for_style(op.head[-1][1] if op.head else PLAIN, stream))
 
 
+def replace_marker(transcript: Transcript, old_len: int, hidden: int, formats: Formats) -> int:
+    """Rewrite the fold marker at the very end; returns the new marker's length."""
+    cursor = transcript.end_cursor()
+    cursor.setPosition(cursor.position() - old_len, QTextCursor.KeepAnchor)
+    text = marker_text(hidden)
+    cursor.insertText(text, formats.fold_marker)
+    return len(text)
+
+
 def insert_open_line(transcript: Transcript, cursor: QTextCursor, decoder: StreamDecoder, formats: Formats,
                      stream: str) -> int:
     """Draw the decoder's open line at ``cursor``; returns how many characters it took."""

@@ -40,6 +40,8 @@ TRIM_STEP = 20_000
 
 PROMPT_FLAG = 0x1
 FOLD_FLAG = 0x2
+#: the block has a cursor in Transcript._marks (set once, so marks are unique)
+MARKED_FLAG = 0x4
 
 Spans = Iterable[Tuple[str, QTextCharFormat]]
 
@@ -233,21 +235,26 @@ class Transcript:
             if text:
                 cursor.insertText(text, fmt)
 
-    def mark_prompt(self, block: QTextBlock, prompt_len: int) -> None:
+    def _register(self, block: QTextBlock) -> int:
+        """The block's state, with a mark registered for it (once)."""
         state = max(block.userState(), 0)
-        if not state:
+        if not state & MARKED_FLAG:
             self._marks.append(self._anchor(block.position()))
+            state |= MARKED_FLAG
+        return state
+
+    def mark_prompt(self, block: QTextBlock, prompt_len: int) -> None:
+        state = self._register(block)
         block.setUserState((state & 0xFF) | PROMPT_FLAG | (prompt_len << 8))
 
     def mark_fold(self, block: QTextBlock, offset: int, head_len: int,
                   full: Union[str, Callable[[], str]], size: int) -> None:
-        state = max(block.userState(), 0)
-        if not state:
-            self._marks.append(self._anchor(block.position()))
+        state = self._register(block)
         block.setUserState(state | FOLD_FLAG)
         block.setUserData(FoldData(offset, head_len, full))
-        self._folds.append((self._anchor(block.position()), size))
-        self._fold_bytes += 2 * size
+        if size:
+            self._folds.append((self._anchor(block.position()), size))
+            self._fold_bytes += 2 * size
 
     def fold_at(self, block: QTextBlock) -> Optional[FoldData]:
         if block.isValid() and max(block.userState(), 0) & FOLD_FLAG:

@@ -23,7 +23,7 @@ from .outputs import (BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp,
                       StreamOp)
 from .renderers import InlineObjectHost, RenderContext, RendererRegistry
 from .streamtext import StreamDecoder
-from .textops import drop_open_line, insert_open_line, insert_ops
+from .textops import drop_open_line, insert_open_line, insert_ops, marker_text, replace_marker
 from .theme import Formats
 from .transcript import Segment, Transcript
 
@@ -139,10 +139,19 @@ class TranscriptWriter:
         ops = decoder.feed(text)
         if not ops and not decoder.open_changed:
             return
-        cursor = drop_open_line(t, seg.meta["open_len"])
-        insert_ops(t, cursor, ops, self.formats, op.name)
-        seg.meta["open_len"] = insert_open_line(t, cursor, decoder, self.formats, op.name)
-        decoder.open_changed = False
+        meta = seg.meta
+        if not ops and meta.get("marker_len") and decoder.only_hidden_part_grew:
+            # a huge line still growing: only the "… N more characters" count changes
+            new_len = replace_marker(t, meta["marker_len"], decoder.line.length - decoder.fold_limit, self.formats)
+            meta["open_len"] += new_len - meta["marker_len"]
+            meta["marker_len"] = new_len
+        else:
+            cursor = drop_open_line(t, meta["open_len"])
+            insert_ops(t, cursor, ops, self.formats, op.name)
+            meta["open_len"] = insert_open_line(t, cursor, decoder, self.formats, op.name)
+            hidden = decoder.open_display[1]
+            meta["marker_len"] = len(marker_text(hidden)) if hidden else 0
+        decoder.mark_drawn()
 
     def _bundle(self, op: BundleOp) -> None:
         if op.update:
