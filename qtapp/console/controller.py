@@ -308,11 +308,11 @@ class ConsoleController(QObject):
             return
         state = msg["content"].get("execution_state")
         pid = parent.get("msg_id")
-        if state == "busy":
+        ex = self._executions.get(pid)
+        if state == "busy" and not (ex is not None and ex.kind == "internal"):
             self._running.add(pid)
         elif state == "idle":
             self._running.discard(pid)
-            ex = self._executions.get(pid)
             if ex is not None:
                 ex.idle = True
                 self._finish(ex)

@@ -122,8 +122,7 @@ class InlineObjectHost(QObject, QTextObjectInterface):
 
     def __init__(self, document: QTextDocument, width_hint: Optional[Callable[[], float]] = None,
                  parent: Optional[QObject] = None):
-        QObject.__init__(self, parent)
-        QTextObjectInterface.__init__(self)
+        super().__init__(parent)  # PyQt's cooperative init covers the interface mixin too
         self._document = document
         self._width_hint = width_hint
         self._objects: Dict[int, InlineObject] = {}
