@@ -41,6 +41,7 @@ def transcript_html(transcript: Transcript, theme: Theme, font: QFont, objects=N
     while block.isValid():
         fold = block.userData() if max(block.userState(), 0) & FOLD_FLAG else None
         it = block.begin()
+        previous = QTextCharFormat()
         while not it.atEnd():
             frag = it.fragment()
             it += 1
@@ -49,13 +50,19 @@ def transcript_html(transcript: Transcript, theme: Theme, font: QFont, objects=N
             fmt = frag.charFormat()
             text = frag.text()
             if fmt.property(FOLD_MARKER_PROPERTY) and fold is not None:
+                # the rest of the folded line, looking like its head
                 text = fold.full_text[fold.head_len:]
-                fmt = QTextCharFormat()
+                fmt = previous
+                if parts and parts[-1].endswith("</span>") and _css(fmt):
+                    parts[-1] = parts[-1][:-len("</span>")]
+                    parts.append(html.escape(text) + "</span>")
+                    continue
             elif fmt.isImageFormat() or fmt.objectType() != 0:
                 item = objects.get(fmt.property(ITEM_ID_PROPERTY)) if objects is not None else None
                 to_html = getattr(item, "to_html", None)
                 parts.append(to_html() if callable(to_html) else '<span class="object">[object]</span>')
                 continue
+            previous = fmt
             css = _css(fmt)
             escaped = html.escape(text)
             parts.append(f'<span style="{css}">{escaped}</span>' if css else escaped)

@@ -175,21 +175,24 @@ class Transcript:
         return self.text_between(start, end, raw=True)
 
     def remove_segment(self, seg: Segment) -> None:
-        """Delete a segment's text (its line ending too, unless it shares its
-        first line with what came before)."""
+        """Delete a segment's text, line ending included (unless it shares its
+        first line with what came before: then that line keeps its ending).
+
+        Qt keeps the state of the block *after* a deleted block separator, so
+        deleting whole lines [start, next line) leaves both neighbours' marks
+        intact.
+        """
         if seg.removed:
             return
         start, end = self.segment_range(seg)
         self.forget_marks(start, end)
-        if end > start and self._is_separator(end - 1):
-            # Delete the separator *before* the segment rather than after it:
-            # the block that follows keeps its identity (prompt and fold marks).
-            if start > 0 and self._is_separator(start - 1):
-                start, end = start - 1, end - 1
-            else:
-                end -= 1
-                self._reset_block(start)
+        at_line_start = self.document.findBlock(start).position() == start
+        ends_line = end > start and self._is_separator(end - 1)
+        if ends_line and not at_line_start:
+            end -= 1
         self._delete(start, end)
+        if at_line_start and not ends_line:
+            self._reset_block(start)  # the segment was last: its emptied line stays, unmarked
         self.segments.remove(seg)
         self._removed([seg])
 
@@ -200,15 +203,15 @@ class Transcript:
         self.forget_marks(start, end)
         if end > start and self._is_separator(end - 1):
             end -= 1
-        self._reset_block(start)
         self._delete(start, end)
+        self._reset_block(start)
         return self.cursor_at(start)
 
     def _is_separator(self, position: int) -> bool:
         return self.document.characterAt(position) == "\u2029"
 
     def _reset_block(self, position: int) -> None:
-        """Clear the marks of the block starting at ``position`` (its content is being replaced)."""
+        """Clear the state of the block starting at ``position`` (its content was removed)."""
         block = self.document.findBlock(position)
         if block.position() == position and block.userState() != -1:
             block.setUserState(-1)
@@ -278,7 +281,6 @@ class Transcript:
             return False
         cut = self.document.findBlockByNumber(drop).position()
         self.forget_marks(0, cut)
-        self._reset_block(0)
         kept = []
         for anchor, size in self._folds:
             if anchor.position() < cut:
@@ -294,9 +296,7 @@ class Transcript:
             gone += 1
         self._removed(self.segments[:gone])
         del self.segments[:gone]
-        # up to the separator before `cut`, not through it: the first kept
-        # block stays intact (an empty first line remains)
-        self._delete(0, cut - 1)
+        self._delete(0, cut)  # the first kept block keeps its state (see remove_segment)
         self.trimmed_blocks += drop
         return drop < want
 
