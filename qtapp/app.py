@@ -90,7 +90,8 @@ class ConsoleApp(QObject):
         window.fatal_error.connect(lambda _reason, _output, w=window: self._fatal(w))
         window.destroyed.connect(lambda _obj=None, w=window: self._forget(w))
         self.windows.append(window)
-        console.ready.connect(lambda _info, c=console: log.info("console ready: %s", c.editor.prompt.strip()))
+        console.prompt_changed.connect(lambda count, c=console: count is not None and c.is_ready and
+                                       log.info("console ready: %s", c.editor.prompt.strip()))
         window.show()
         console.controller.start()
         console.setFocus()

@@ -13,13 +13,12 @@ import sys
 import time
 from typing import Callable, Dict, Optional
 
-from PyQt5.QtCore import QTimer, Qt, pyqtSignal
+from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QFont, QKeySequence
-from PyQt5.QtWidgets import (QAction, QActionGroup, QFileDialog, QFontDialog, QLabel, QMainWindow, QMenu,
-                             QMessageBox)
+from PyQt5.QtWidgets import QAction, QActionGroup, QFileDialog, QFontDialog, QLabel, QMainWindow, QMessageBox
 
 from .console.highlight import TokenFormats, available_styles
-from .console.theme import THEMES, default_font
+from .console.theme import THEMES, apply_palette
 from .console.widget import ConsoleWidget
 from .settings import Preferences
 
@@ -70,6 +69,12 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(900, 680)
         self._on_state(console.controller.state)
+        self._apply_chrome()
+
+    def _apply_chrome(self) -> None:
+        """Menu bar and status bar in the console's theme."""
+        apply_palette(self, self.console.theme)
+        self.setAutoFillBackground(True)
 
     # -- menus -------------------------------------------------------------------------
     def _action(self, name: str, text: str, slot: Callable[[], None], shortcut=None, *,
@@ -217,6 +222,7 @@ class MainWindow(QMainWindow):
         self.console.apply_theme(name)
         self.prefs.theme = name
         self._sync_checks()
+        self._apply_chrome()
 
     def set_style(self, name: str) -> None:
         """A syntax style also picks the theme that matches its background."""
@@ -227,6 +233,7 @@ class MainWindow(QMainWindow):
         self.prefs.theme = self.console.theme.name
         self.prefs.syntax_style = name
         self._sync_checks()
+        self._apply_chrome()
 
     def _sync_checks(self) -> None:
         for name, act in self.actions.items():

@@ -108,10 +108,12 @@ class FindBar(QFrame):
 
     closed = pyqtSignal()
 
-    def __init__(self, view: QPlainTextEdit, parent: Optional[QWidget] = None):
+    def __init__(self, view: QPlainTextEdit, parent: Optional[QWidget] = None,
+                 before_search: Optional[Callable[[], None]] = None):
         super().__init__(parent)
         self.setObjectName("find_bar")
         self._view = view
+        self._before_search = before_search  # brings the view up to date first
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(QLabel("Find:", self))
@@ -157,6 +159,8 @@ class FindBar(QFrame):
         if not text:
             self.status.setText("")
             return False
+        if self._before_search is not None:
+            self._before_search()
         flags = QTextDocument.FindBackward if backward else QTextDocument.FindFlags()
         view = self._view
         if from_end:

@@ -32,9 +32,12 @@ class PromptGutter(QWidget):
         self.prompt = "In [ ]: "
         self.colour = QColor("#1a7f37")
         self.background = QColor("#ffffff")
+        self.left = GUTTER_PADDING  # where the prompt starts
+        self.code_margin = 0  # the editor document's own margin
 
     def width_for(self, prompt: str) -> int:
-        return self._editor.fontMetrics().horizontalAdvance(prompt) + GUTTER_PADDING
+        # prompt and code line up with the transcript's (its margin is `left`)
+        return self.left + self._editor.fontMetrics().horizontalAdvance(prompt) - self.code_margin
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(self.width_for(self.prompt), 0)
@@ -54,8 +57,8 @@ class PromptGutter(QWidget):
             font.setBold(block.blockNumber() == 0)
             painter.setFont(font)
             text = self.prompt if block.blockNumber() == 0 else cont
-            painter.drawText(QRect(0, int(top), self.width() - GUTTER_PADDING, line_height),
-                             Qt.AlignRight | Qt.AlignVCenter, text.rstrip() + " ")
+            painter.drawText(QRect(self.left, int(top), self.width(), line_height),
+                             Qt.AlignLeft | Qt.AlignVCenter, text)
             top += ed.blockBoundingRect(block).height()
             block = block.next()
 
@@ -95,8 +98,16 @@ class InputEditor(QPlainTextEdit):
     def prompt(self) -> str:
         return self.gutter.prompt
 
+    def align_with(self, left: int) -> None:
+        """Start prompts at ``left`` pixels, like the transcript's text."""
+        self.gutter.left = left
+        self._update_margins()
+
     def _update_margins(self) -> None:
+        self.gutter.code_margin = int(self.document().documentMargin())
         self.setViewportMargins(self.gutter.width_for(self.gutter.prompt), 0, 0, 0)
+        cr = self.contentsRect()
+        self.gutter.setGeometry(QRect(cr.left(), cr.top(), self.gutter.width_for(self.gutter.prompt), cr.height()))
 
     def _on_update_request(self, rect, dy) -> None:
         if dy:

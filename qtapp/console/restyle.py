@@ -12,7 +12,7 @@ from typing import Dict
 
 from PyQt5.QtGui import QColor, QTextCharFormat, QTextCursor, QTextFormat
 
-from .theme import Formats
+from .theme import Formats, readable_on
 from .transcript import Transcript
 from .writer import TranscriptWriter
 
@@ -24,16 +24,18 @@ def _theme_colours(formats: Formats) -> list:
 
 def restyle_transcript(transcript: Transcript, writer: TranscriptWriter, old: Formats, new: Formats) -> None:
     if old.theme != new.theme:
-        mapping: Dict[str, QColor] = {}
+        fg: Dict[str, QColor] = {}
         for a, b in zip(_theme_colours(old), _theme_colours(new)):
-            mapping.setdefault(QColor(a).name(), QColor(b))
-        _remap_colours(transcript, mapping)
+            fg.setdefault(QColor(a).name(), QColor(b))
+        bg = {QColor(a).name(): QColor(b) for a, b in zip(old.theme.ansi_bg, new.theme.ansi_bg)}
+        _remap_colours(transcript, fg, bg, QColor(new.theme.foreground))
     for seg in list(transcript.segments):
         if seg.kind == "echo" and not seg.removed:
             writer.rewrite_echo(seg)
 
 
-def _remap_colours(transcript: Transcript, mapping: Dict[str, QColor]) -> None:
+def _remap_colours(transcript: Transcript, fg: Dict[str, QColor], bg: Dict[str, QColor],
+                   default_fg: QColor) -> None:
     doc = transcript.document
     cursor = QTextCursor(doc)
     block = doc.begin()
@@ -43,13 +45,18 @@ def _remap_colours(transcript: Transcript, mapping: Dict[str, QColor]) -> None:
             frag = it.fragment()
             it += 1
             fmt = frag.charFormat()
-            if not fmt.hasProperty(QTextFormat.ForegroundBrush):
-                continue
-            colour = mapping.get(fmt.foreground().color().name())
-            if colour is None:
-                continue
             change = QTextCharFormat()
-            change.setForeground(colour)
+            has_fg = fmt.hasProperty(QTextFormat.ForegroundBrush)
+            new_fg = fg.get(fmt.foreground().color().name()) if has_fg else None
+            if new_fg is not None:
+                change.setForeground(new_fg)
+            if fmt.hasProperty(QTextFormat.BackgroundBrush):
+                new_bg = bg.get(fmt.background().color().name()) or fmt.background().color()
+                change.setBackground(new_bg)
+                text_colour = new_fg or (fmt.foreground().color() if has_fg else default_fg)
+                change.setForeground(readable_on(text_colour, new_bg))
+            if not change.properties():
+                continue
             cursor.setPosition(frag.position())
             cursor.setPosition(frag.position() + frag.length(), QTextCursor.KeepAnchor)
             cursor.mergeCharFormat(change)

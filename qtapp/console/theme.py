@@ -44,6 +44,8 @@ class Theme:
     queued: str
     #: the 16 named ANSI colours: black red green yellow blue magenta cyan white, then bright
     ansi: Tuple[str, ...]
+    #: the same 16 as backgrounds (softer on a light theme, so text on them stays readable)
+    ansi_bg: Tuple[str, ...]
     pygments_style: str
 
     @property
@@ -59,6 +61,8 @@ LIGHT = Theme(
     marker="#8250df", queued="#8c959f",
     ansi=("#1f2328", "#c4262e", "#1a7f37", "#9a6700", "#0550ae", "#8250df", "#1b7c83", "#6e7781",
           "#57606a", "#e5534b", "#2da44e", "#bf8700", "#218bff", "#a475f9", "#3192aa", "#8c959f"),
+    ansi_bg=("#1f2328", "#ffd8d3", "#d2f4d9", "#fff0a8", "#d6e9ff", "#eddeff", "#cdf0f2", "#eaeef2",
+             "#8c959f", "#ffbdb5", "#a9ecbb", "#ffe26b", "#b1d5ff", "#dcc2ff", "#a6e4ea", "#ffffff"),
     pygments_style="default",
 )
 
@@ -70,6 +74,8 @@ DARK = Theme(
     marker="#d2a8ff", queued="#6e7681",
     ansi=("#484f58", "#ff7b72", "#3fb950", "#d29922", "#58a6ff", "#bc8cff", "#39c5cf", "#b1bac4",
           "#6e7681", "#ffa198", "#56d364", "#e3b341", "#79c0ff", "#d2a8ff", "#56d4dd", "#ffffff"),
+    ansi_bg=("#0d1117", "#8e1519", "#1a5c2a", "#7a5b00", "#1c4b8f", "#5b2d91", "#145a62", "#b1bac4",
+             "#484f58", "#b62324", "#238636", "#9e6a03", "#1f6feb", "#8957e5", "#1b7c83", "#f0f6fc"),
     pygments_style="monokai",
 )
 
@@ -113,7 +119,37 @@ def apply_palette(widget, theme: Theme) -> None:
         pal.setColor(group, QPalette.WindowText, QColor(theme.foreground))
         pal.setColor(group, QPalette.Highlight, QColor(theme.selection))
         pal.setColor(group, QPalette.HighlightedText, QColor(theme.foreground))
+        pal.setColor(group, QPalette.Button, QColor(theme.gutter))
+        pal.setColor(group, QPalette.ButtonText, QColor(theme.foreground))
+    pal.setColor(QPalette.Disabled, QPalette.Text, QColor(theme.notice))
+    pal.setColor(QPalette.Disabled, QPalette.WindowText, QColor(theme.notice))
+    pal.setColor(QPalette.Disabled, QPalette.ButtonText, QColor(theme.notice))
     widget.setPalette(pal)
+
+
+def _luminance(c: QColor) -> float:
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+#: Below this, text on a coloured background is switched to black or white.
+MIN_CONTRAST = 3.0
+
+
+def readable_on(fg: QColor, bg: QColor) -> QColor:
+    """``fg``, unless it would be hard to read on ``bg`` (a program's colour
+    pair meant for another palette): then black or white, whichever reads best."""
+    if contrast(fg, bg) >= MIN_CONTRAST:
+        return fg
+    black, white = QColor("#000000"), QColor("#ffffff")
+    return black if contrast(black, bg) >= contrast(white, bg) else white
 
 
 class Formats:
@@ -147,11 +183,13 @@ class Formats:
         fmt.setProperty(PROMPT_PROPERTY, True)
         return fmt
 
-    def colour(self, colour: Colour) -> Optional[QColor]:
+    def colour(self, colour: Colour, background: bool = False) -> Optional[QColor]:
         if colour is None:
             return None
         if isinstance(colour, int):
-            return QColor(self.theme.ansi[colour]) if colour < 16 else QColor(*xterm_rgb(colour))
+            if colour < 16:
+                return QColor((self.theme.ansi_bg if background else self.theme.ansi)[colour])
+            return QColor(*xterm_rgb(colour))
         return QColor(*colour)
 
     def for_style(self, style: Style, stream: str = "stdout") -> QTextCharFormat:
@@ -163,9 +201,11 @@ class Formats:
         t = self.theme
         is_err = stream == "stderr"
         fg = self.colour(style.fg) or (QColor(t.stderr) if is_err else None)
-        bg = self.colour(style.bg)
+        bg = self.colour(style.bg, background=True)
         if style.inverse:
             fg, bg = (bg or QColor(t.background)), (fg or QColor(t.foreground))
+        if bg is not None:
+            fg = readable_on(fg or QColor(t.stderr if is_err else t.foreground), bg)
         if style.faint:
             fg = QColor(fg or QColor(t.foreground))
             fg.setAlphaF(0.6)

@@ -66,6 +66,8 @@ class ConsoleWidget(QWidget):
     exit_requested = pyqtSignal(bool)
     start_failed = pyqtSignal(str, str)
     zoom_changed = pyqtSignal(float)
+    #: the number of the next prompt (None while unknown)
+    prompt_changed = pyqtSignal(object)
 
     def __init__(self, manager: Optional[KernelManager] = None, client: Optional[KernelClient] = None, *,
                  username: Optional[str] = None, theme: str = "light", syntax_style: Optional[str] = None,
@@ -106,7 +108,7 @@ class ConsoleWidget(QWidget):
         self.notice_bar = NoticeBar(self)
         self.queued = QueuedCells(self)
         self.search_bar = ReverseSearchBar(self)
-        self.find_bar = FindBar(self.transcript.view, self)
+        self.find_bar = FindBar(self.transcript.view, self, before_search=lambda: self.queue.flush())
         self.popup = CompletionPopup(self)
 
         self.lifecycle = KernelLifecycle(manager, client, username=username, autorestart=autorestart, parent=self)
@@ -150,6 +152,7 @@ class ConsoleWidget(QWidget):
         view.setFrameShape(QFrame.NoFrame)
         view.document().setDocumentMargin(8)
         self.editor.document().setDocumentMargin(4)
+        self.editor.align_with(8)
         layout.addWidget(view, 1)
         layout.addWidget(self.find_bar)
         self.separator = QFrame(self)
@@ -255,7 +258,10 @@ class ConsoleWidget(QWidget):
         return self.editor.textCursor().atEnd()
 
     def set_prompt_number(self, count: Optional[int]) -> None:
+        changed = in_prompt(count) != self.editor.prompt
         self.editor.set_prompt(in_prompt(count), QColor(self._theme.in_prompt), QColor(self._theme.background))
+        if changed:
+            self.prompt_changed.emit(count)
 
     def set_language(self, language_info: dict) -> None:
         lexer = make_lexer(language_info.get("pygments_lexer") or language_info.get("name"))

@@ -1,0 +1,53 @@
+"""Screenshots of a short session, light and dark, kept in test-artifacts/
+for a person to look at; the test checks the basics a person would see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QColor
+
+from console_helpers import TIMEOUT_MS, run
+from test_mainwindow import open_window
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+SESSION = [
+    "import sys, time\nprint('Hello from the kernel')",
+    "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n",
+    "[fib(n) for n in range(12)]",
+    "print('\\x1b[1;32mok\\x1b[0m  \\x1b[33mwarning\\x1b[0m  \\x1b[38;5;39m256 colours\\x1b[0m')\n"
+    "print('a problem', file=sys.stderr)",
+    "{'name': 'console', 'lines': 3}['lines'] / 0",
+]
+
+
+def _colour_count(image, colour: QColor) -> int:
+    return sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+               if image.pixelColor(x, y) == colour)
+
+
+def test_screenshots_of_a_short_session(qtbot, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    window, _, _ = open_window(qtbot, tmp_path)
+    window.resize(960, 640)
+    console = window.console
+    for code in SESSION:
+        run(qtbot, console, code)
+    qtbot.keyClicks(console.editor, "fib(")
+    console.plain_text()  # flush pending output
+    qtbot.wait(50)
+    for theme in ("light", "dark"):
+        window.actions[f"theme_{theme}"].trigger()
+        qtbot.wait(50)
+        image = window.grab().toImage()
+        path = ARTIFACTS / f"console-{theme}.png"
+        assert image.save(str(path))
+        t = console.theme
+        corner = console.transcript.view.viewport().grab().toImage().pixelColor(5, 5)
+        assert corner == QColor(t.background)
+        assert _colour_count(image, QColor(t.in_prompt)) > 20  # In [n]: prompts drawn
+        assert _colour_count(image, QColor(t.out_prompt)) > 5  # Out[n]:
+        assert _colour_count(image, QColor(t.stderr)) > 5  # stderr and the traceback
+    assert "ZeroDivisionError" in console.plain_text()
