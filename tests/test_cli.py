@@ -162,7 +162,6 @@ def _child_qtapp_pid(root: int) -> int:
             continue
         try:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if cmd[1:3] == [b"-m", b"qtapp"] and _descends(int(entry), root):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PyQt5.QtCore import Qt
 
-from console_helpers import TIMEOUT_MS, make_console, run, type_cell, wait_text
+from console_helpers import TIMEOUT_MS, make_console, run, type_cell
 
 
 def test_enter_runs_a_complete_cell_and_numbers_prompts(qtbot, shared_km):

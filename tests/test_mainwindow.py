@@ -4,13 +4,11 @@ HTML, printing, find, and payloads that act on the window."""
 
 from __future__ import annotations
 
-import argparse
-
 from PyQt5.QtCore import QPoint, QPointF, Qt
 from PyQt5.QtGui import QWheelEvent
 from PyQt5.QtWidgets import QApplication
 
-from console_helpers import TIMEOUT_MS, run, wait_text
+from console_helpers import TIMEOUT_MS, run
 from qtapp.__main__ import build_parser
 from qtapp.app import ConsoleApp
 from qtapp.settings import Preferences, open_settings

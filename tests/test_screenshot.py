@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QColor
 
-from console_helpers import TIMEOUT_MS, run
+from console_helpers import run
 from test_mainwindow import open_window
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PyQt5.QtCore import QRectF, QSizeF, Qt
+from PyQt5.QtCore import QRectF, QSizeF
 from PyQt5.QtGui import QColor, QTextCursor, QTextDocument
 
 from qtapp.console.outputs import BundleOp, ClearOp, EchoOp, ErrorOp, NoticeOp, StreamOp

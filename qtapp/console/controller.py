@@ -20,6 +20,7 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 
 from ..bridge import KernelBridge
 from .completeness import check_complete
+from .health import KernelHealth
 from .history import History
 from .lifecycle import KernelLifecycle
 from .outputs import BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, StreamOp
@@ -136,18 +137,13 @@ class ConsoleController(QObject):
         self.stdin_handlers: Dict[str, Callable[[dict], None]] = {
             "input_request": self._on_input_request,
         }
-        lc = lifecycle
-        lc.client_ready.connect(self._on_client_ready)
-        lc.start_failed.connect(self._on_start_failed)
-        lc.died.connect(self._on_died)
-        lc.restarting.connect(self._on_restarting)
-        lc.restarted.connect(self._on_restarted)
-        lc.restart_failed.connect(self._on_restart_failed)
-        lc.gave_up.connect(self._on_gave_up)
+        lifecycle.client_ready.connect(self._on_client_ready)
+        lifecycle.start_failed.connect(self._on_start_failed)
+        self.health = KernelHealth(self)
 
     # -- start -------------------------------------------------------------------------
     def start(self) -> None:
-        self._set_state("starting")
+        self.set_state("starting")
         self.lifecycle.start()
 
     def _on_client_ready(self, client) -> None:
@@ -157,9 +153,7 @@ class ConsoleController(QObject):
         b.shell_message.connect(lambda m: self._dispatch(self.shell_handlers, m, "shell"))
         b.stdin_message.connect(lambda m: self._dispatch(self.stdin_handlers, m, "stdin"))
         b.ready.connect(self._on_ready)
-        b.heartbeat_lost.connect(self._on_heartbeat_lost)
-        b.heartbeat_recovered.connect(self._on_heartbeat_recovered)
-        b.key_changed.connect(self._on_key_changed)
+        self.health.watch(b)
         self.lifecycle.set_control_sender(b.send)
         self._handshake_timer.start()
         b.start()
@@ -181,7 +175,7 @@ class ConsoleController(QObject):
             self._send("history", hist_access_type="tail", n=HISTORY_LOAD, raw=True, output=False)
         self._request_prompt_number()
         self.view.clear_notice()
-        self._set_state("idle" if not self._running else "busy")
+        self.set_state("idle" if not self._running else "busy")
         self.ready.emit(info)
         waiting, self._before_ready = self._before_ready, []
         for source, hidden in waiting:
@@ -195,7 +189,7 @@ class ConsoleController(QObject):
         self._on_start_failed(reason, output)
 
     def _on_start_failed(self, reason: str, output: str) -> None:
-        self._set_state("dead")
+        self.set_state("dead")
         text = f"Kernel failed to start: {reason}"
         self.view.show(NoticeOp(text + (f"\n{output.rstrip()}" if output.strip() else ""), level="error"))
         if self.bridge is not None:
@@ -216,7 +210,7 @@ class ConsoleController(QObject):
         if msg_id:
             self._executions[msg_id] = Execution(msg_id, "", "internal")
 
-    def _set_state(self, state: str) -> None:
+    def set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
@@ -324,7 +318,7 @@ class ConsoleController(QObject):
             self._busy = busy
             self.busy_since = time.monotonic() if busy else None
             if self.state in ("idle", "busy"):
-                self._set_state("busy" if busy else "idle")
+                self.set_state("busy" if busy else "idle")
             self.busy_changed.emit(busy)
 
     @property
@@ -396,7 +390,7 @@ class ConsoleController(QObject):
             self.view.show(NoticeOp(f"{who} {'restarted' if restart else 'shut down'} the kernel"))
         self.lifecycle.expect_exit(restart)
         if restart:
-            self._set_state("restarting")
+            self.set_state("restarting")
 
     def _session_id(self) -> Optional[str]:
         return self.bridge.client.session.session_id if self.bridge else None
@@ -516,13 +510,13 @@ class ConsoleController(QObject):
             self.lifecycle.restart()
         else:
             self.view.show(NoticeOp("Asking the kernel to restart…"))
-            self._set_state("restarting")
+            self.set_state("restarting")
             try:
                 self.lifecycle.restart()
             except RuntimeError as exc:
                 self.view.show(NoticeOp(f"Cannot restart: {exc}", level="error"))
 
-    def _forget_executions(self) -> None:
+    def forget_executions(self) -> None:
         """After a restart or death no reply will come for what was pending."""
         self._executions.clear()
         self._running.clear()
@@ -533,64 +527,6 @@ class ConsoleController(QObject):
             self.view.close_stdin()
         self.view.clear_queued()
         self._update_busy()
-
-    def _on_restarting(self) -> None:
-        self._set_state("restarting")
-        self.view.show_notice("Restarting the kernel…")
-        self._forget_executions()
-
-    def _on_restarted(self, automatic: bool) -> None:
-        self.view.show(NoticeOp("Kernel restarted" + (" automatically" if automatic else "")))
-        self.view.set_prompt_number(None)
-        if self.bridge is not None:
-            self.bridge.reset_heartbeat()
-            self.bridge.handshake()
-        self._set_state("starting")
-
-    def _on_key_changed(self) -> None:
-        # an attached kernel was restarted by its owner
-        self._forget_executions()
-        self.view.show(NoticeOp("Kernel restarted"))
-        self.view.set_prompt_number(None)
-        self._set_state("starting")
-
-    def _on_restart_failed(self, reason: str, output: str) -> None:
-        self._set_state("dead")
-        self.view.show(NoticeOp(f"Restarting the kernel failed: {reason}" +
-                                (f"\n{output.rstrip()}" if output.strip() else ""), level="error"))
-        self.view.show_notice(f"The kernel could not be restarted: {reason}", [("Restart kernel", self.restart)])
-
-    def _on_died(self, what: str) -> None:
-        self._forget_executions()
-        self._set_state("dead")
-        self.view.show(NoticeOp(what[:1].upper() + what[1:], level="error"))
-        if not (self.lifecycle.autorestart and self.lifecycle.owned):
-            self.view.show_notice(what[:1].upper() + what[1:] + ".", [("Restart kernel", self.restart)])
-
-    def _on_gave_up(self, why: str) -> None:
-        self._set_state("dead")
-        self.view.show(NoticeOp(f"The kernel is dead: {why}", level="error"))
-        self.view.show_notice(f"The kernel is dead: {why}.", [("Restart kernel", self.restart)])
-
-    def _on_heartbeat_lost(self, seconds: float) -> None:
-        if self.state in ("restarting", "dead"):
-            return
-        self._set_state("unresponsive")
-        text = f"The kernel is not responding (no heartbeat for {seconds:.0f} s)"
-        if self.lifecycle.owned:
-            self.view.show(NoticeOp(text, level="error"))
-            self.view.show_notice(text + ".", [("Restart kernel", self.restart)])
-        else:
-            text += "; it may have died"
-            self.view.show(NoticeOp(text, level="error"))
-            self.view.show_notice(text + ". The console reconnects if it comes back.",
-                                  [("Restart kernel", self.restart)])
-
-    def _on_heartbeat_recovered(self) -> None:
-        if self.state == "unresponsive":
-            self.view.show(NoticeOp("The kernel is responding again"))
-            self.view.clear_notice()
-            self._set_state("busy" if self._busy else "idle")
 
     # -- payloads ------------------------------------------------------------------------------------------
     def _payload_set_next_input(self, payload: dict, reply: dict) -> None:

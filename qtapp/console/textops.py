@@ -15,7 +15,7 @@ from PyQt5.QtGui import QTextCursor
 from .ansi import PLAIN
 from .streamtext import FoldedLine, Op, StreamDecoder, TextRun
 from .theme import Formats
-from .transcript import FOLD_FLAG, FoldData, Transcript
+from .transcript import FOLD_FLAG, Transcript
 
 
 def marker_text(hidden: int) -> str:

@@ -193,8 +193,7 @@ class TranscriptWriter:
                                                    op.display_id))
 
     def _error(self, op: ErrorOp) -> None:
-        area = self._area(op.area)
-        seg = self._segment("error", area)
+        self._segment("error", self._area(op.area))
         text = "\n".join(op.traceback) if op.traceback else f"{op.ename}: {op.evalue}"
         decoder = StreamDecoder()
         cursor = self.transcript.end_cursor()
