@@ -13,7 +13,7 @@ edge. So:
   scheduled for those with input, or those messages would wait for the next
   edge, which may never come.
 
-The heartbeat is a ping per second; no echo for three seconds means the
+The heartbeat is a ping every half second; no echo for 2.5 s means the
 kernel is unresponsive (or dead), and an echo afterwards means it is back.
 
 Readiness is a handshake, never a blocking wait: the kernel_info reply and
@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds of message handling per drain before yielding to the event loop.
 DRAIN_BUDGET = 0.010
-HEARTBEAT_INTERVAL_MS = 1000
-HEARTBEAT_TIMEOUT = 3.0
+HEARTBEAT_INTERVAL_MS = 500
+#: No echo for this long and the kernel counts as unresponsive: with a ping
+#: every half second, a dead kernel is noticed within about 3 s.
+HEARTBEAT_TIMEOUT = 2.5
 #: Resend kernel_info this often while IOPub has not shown life.
 HANDSHAKE_RETRY_MS = 500
 MESSAGE_CHANNELS = ("shell", "iopub", "stdin", "control")
@@ -218,6 +220,9 @@ class KernelBridge(QObject):
     def _heartbeat_tick(self) -> None:
         if not self._running:
             return
+        # An echo may be waiting unread if this thread was busy: take it first,
+        # or a slow GUI would be mistaken for a dead kernel.
+        self._drain_heartbeat()
         silent_for = time.monotonic() - self._last_echo
         if silent_for > self.heartbeat_timeout and not self._hb_lost:
             self._hb_lost = True

@@ -31,6 +31,7 @@ STATE_TEXT = {
     "restarting": "Restarting kernel…",
     "dead": "Kernel dead",
     "unresponsive": "Kernel not responding",
+    "shutdown": "Kernel shut down",
 }
 
 

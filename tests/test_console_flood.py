@@ -2,8 +2,11 @@
 the event loop responsive (measured with a 10 ms timer probe) and typing
 possible, with scrollback bounded and long lines folded but complete.
 
-The bounds asserted here are generous (a noisy 2-core machine runs the
-kernel and the console side by side); the benchmark reports exact figures.
+Two measures: the CPU time the GUI thread spent between two ticks of the
+probe must stay under the issue's 100 ms whatever the machine's load; the
+wall-clock gap (which on a loaded 2-core machine also counts time the
+process simply was not scheduled) gets a generous bound. The benchmark
+reports exact figures.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from PyQt5.QtCore import QTimer
 
 from console_helpers import TIMEOUT_MS, StallProbe, make_console
 
-#: The issue asks for no stall over 100 ms; tests allow for a loaded CI host.
-STALL_LIMIT_MS = 250
+#: The issue's bound on work that blocks the event loop.
+BUSY_LIMIT_MS = 100
+#: Wall-clock gaps include other processes' CPU use on a shared host.
+STALL_LIMIT_MS = 500
 
 
 def _type_later(qtbot, console, text: str, every_ms: int = 50) -> QTimer:
@@ -45,8 +50,10 @@ def test_a_million_lines_keep_the_window_responsive(qtbot, km):
     qtbot.waitUntil(lambda: len(console.queue) == 0 and not typing.isActive(), timeout=240_000)
     elapsed = time.monotonic() - started
     probe.stop()
-    print(f"\n1,000,000 lines: {elapsed:.1f} s, worst event-loop stall {probe.worst_stall_ms:.0f} ms, "
-          f"{probe.ticks} probe ticks, {console.transcript.trimmed_blocks} blocks trimmed")
+    print(f"\n1,000,000 lines: {elapsed:.1f} s, worst event-loop stall {probe.worst_stall_ms:.0f} ms "
+          f"(busy {probe.worst_busy_ms:.0f} ms), {probe.ticks} probe ticks, "
+          f"{console.transcript.trimmed_blocks} blocks trimmed")
+    assert probe.worst_busy_ms < BUSY_LIMIT_MS
     assert probe.worst_stall_ms < STALL_LIMIT_MS
     assert console.editor.source == "typed during the flood"
     doc = console.transcript.document
@@ -69,7 +76,8 @@ def test_a_10_mb_line_is_folded_and_still_complete(qtbot, km):
         console.execute("print('x' * 10_000_000 + 'END')")
     qtbot.waitUntil(lambda: len(console.queue) == 0 and not typing.isActive(), timeout=TIMEOUT_MS * 2)
     probe.stop()
-    print(f"\n10 MB line: worst event-loop stall {probe.worst_stall_ms:.0f} ms")
+    print(f"\n10 MB line: worst event-loop stall {probe.worst_stall_ms:.0f} ms (busy {probe.worst_busy_ms:.0f} ms)")
+    assert probe.worst_busy_ms < BUSY_LIMIT_MS
     assert probe.worst_stall_ms < STALL_LIMIT_MS
     assert console.editor.source == "still typing"
     doc = console.transcript.document

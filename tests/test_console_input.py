@@ -4,6 +4,9 @@ real kernel through real key presses."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 from PyQt5.QtCore import Qt
 
 from console_helpers import TIMEOUT_MS, make_console, run, type_cell
@@ -190,3 +193,39 @@ def test_typing_in_the_transcript_goes_to_the_input(qtbot, shared_km):
     qtbot.keyClicks(console.transcript.view, "abc")
     assert console.editor.source == "abc"
     assert "abc" not in console.plain_text()
+
+
+def test_the_editor_highlights_with_the_kernels_lexer(qtbot, shared_km):
+    console = make_console(qtbot, shared_km)
+    assert console.highlighter._lexer.name.lower().startswith("ipython")  # from language_info
+    qtbot.keyClicks(console.editor, "def f(): return 'text'")
+    formats = console.editor.document().firstBlock().layout().formats()
+    coloured = {(r.start, r.length): r.format.foreground().color() for r in formats}
+    keyword = console.writer.token_formats.format(__import__("pygments").token.Keyword).foreground().color()
+    assert coloured.get((0, 3)) == keyword  # "def"
+    assert len(set(c.name() for c in coloured.values())) >= 3
+
+
+def test_busy_changed_is_signalled_around_a_run(qtbot, shared_km):
+    console = make_console(qtbot, shared_km)
+    seen = []
+    console.busy_changed.connect(seen.append)
+    run(qtbot, console, "import time; time.sleep(0.2)")
+    qtbot.waitUntil(lambda: seen[-1:] == [False], timeout=TIMEOUT_MS)
+    assert seen == [True, False]
+
+
+def test_enter_decides_locally_when_the_kernel_does_not_answer(qtbot, km):
+    console = make_console(qtbot, km)
+    os.kill(km.process.pid, signal.SIGSTOP)  # no is_complete_reply will come
+    try:
+        qtbot.keyClicks(console.editor, "if True:")
+        qtbot.keyClick(console.editor, Qt.Key_Return)
+        # after the timeout the local rules say "incomplete": a new indented line
+        qtbot.waitUntil(lambda: console.editor.source == "if True:\n    ", timeout=TIMEOUT_MS)
+        console.set_input_text("print('decided locally')")
+        qtbot.keyClick(console.editor, Qt.Key_Return)
+        qtbot.waitUntil(lambda: console.editor.source == "", timeout=TIMEOUT_MS)  # sent; waits in the kernel
+    finally:
+        os.kill(km.process.pid, signal.SIGCONT)
+    qtbot.waitUntil(lambda: "decided locally" in console.plain_text().splitlines(), timeout=TIMEOUT_MS)

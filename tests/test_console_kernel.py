@@ -194,7 +194,7 @@ def test_existing_attaches_to_our_kernel_by_fragment(qtbot, km, tmp_path):
     assert km.is_alive() and not exits  # closing an attached console keeps the kernel
 
 
-def test_existing_attaches_to_ipykernel(qtbot):
+def _ipykernel_spec():
     pytest.importorskip("ipykernel", reason="ipykernel is not installed")
     from kernel.kernelspec import NoSuchKernel, get_kernel_spec
     try:
@@ -203,13 +203,32 @@ def test_existing_attaches_to_ipykernel(qtbot):
         pytest.skip("no 'python3' kernelspec (ipykernel's) is installed")
     if "ipykernel" not in " ".join(spec.argv):
         pytest.skip(f"the 'python3' kernelspec is not ipykernel: {spec.argv}")
+    return spec
+
+
+def _window(qtbot, tmp_path, *args):
+    from qtapp.app import ConsoleApp
+    from qtapp.__main__ import build_parser
+    from qtapp.settings import Preferences, open_settings
+
+    options = build_parser().parse_args([*args, "--settings", str(tmp_path / "s.ini")])
+    app = ConsoleApp(options, Preferences(open_settings(options.settings)), exit=lambda code: None)
+    window = app.open_window()
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.console.is_ready and window.console.controller.next_count is not None,
+                    timeout=TIMEOUT_MS)
+    return window
+
+
+def test_existing_attaches_to_ipykernel(qtbot, tmp_path):
+    _ipykernel_spec()
     ipk = KernelManager(kernel_name="python3")
     ipk.start()
     try:
-        client = KernelClient.from_connection_file(ipk.connection_file)
-        console = make_console(qtbot, client=client)
-        info = console.controller.kernel_info["content"]
-        assert info["implementation"] == "ipython"
+        window = _window(qtbot, tmp_path, "--existing", str(ipk.connection_file))
+        console = window.console
+        assert console.manager is None
+        assert console.controller.kernel_info["content"]["implementation"] == "ipython"
         n = console.controller.next_count
         qtbot.keyClicks(console.editor, "print('from ipykernel'); 3 * 7")
         with qtbot.waitSignal(console.executed, timeout=TIMEOUT_MS):
@@ -219,7 +238,23 @@ def test_existing_attaches_to_ipykernel(qtbot):
         console.execute("while True: pass")
         qtbot.waitUntil(lambda: console.controller.busy, timeout=TIMEOUT_MS)
         with qtbot.waitSignal(console.executed, timeout=TIMEOUT_MS) as blocker:
-            qtbot.keyClick(console.editor, Qt.Key_C, Qt.ControlModifier)
+            qtbot.keyClick(console.editor, Qt.Key_C, Qt.ControlModifier)  # interrupt_request on control
         assert blocker.args[0]["content"]["status"] == "error"
+        assert "KeyboardInterrupt" in console.plain_text()
+        window.close()
+        assert ipk.is_alive()  # an attached kernel stays when the console closes
     finally:
         ipk.shutdown(now=True)
+
+
+def test_kernel_option_starts_an_installed_kernelspec(qtbot, tmp_path):
+    _ipykernel_spec()
+    window = _window(qtbot, tmp_path, "--kernel", "python3")
+    console = window.console
+    manager = console.manager
+    assert manager is not None and manager.kernel_name == "python3"
+    assert console.controller.kernel_info["content"]["implementation"] == "ipython"
+    run(qtbot, console, "import sys; print('ipykernel' in sys.modules)")
+    assert "True" in console.plain_text().splitlines()
+    window.close()
+    qtbot.waitUntil(lambda: not manager.is_alive(), timeout=TIMEOUT_MS)  # we started it: it stops with us

@@ -145,3 +145,17 @@ def test_cells_sent_while_busy_wait_in_the_queue_then_run_in_order(qtbot, shared
     lines = console.plain_text().splitlines()
     assert lines.index("first") < lines.index("print('second')") < lines.index("second")
     assert len(console.queued) == 0 and not console.queued.isVisible()
+
+
+def test_another_clients_work_appears_labelled_and_prompts_follow(qtbot, shared_km):
+    first = make_console(qtbot, shared_km)
+    second = make_console(qtbot, shared_km, username="second-user")
+    qtbot.keyClicks(first.editor, "draft in progress")
+    reply = run(qtbot, second, "print('from the second console')")
+    n = reply["content"]["execution_count"]
+    qtbot.waitUntil(lambda: "from the second console" in first.plain_text().splitlines(), timeout=TIMEOUT_MS)
+    raw = first.plain_text(raw=True)
+    assert f"[second-user] In [{n}]: print('from the second console')" in raw
+    assert first.editor.source == "draft in progress"
+    qtbot.waitUntil(lambda: first.controller.next_count == n + 1, timeout=TIMEOUT_MS)
+    assert first.editor.prompt.strip() == f"In [{n + 1}]:"

@@ -148,3 +148,19 @@ def test_new_window_starts_its_own_kernel(qtbot, tmp_path):
     qtbot.waitUntil(lambda: second.console.is_ready, timeout=TIMEOUT_MS)
     assert second.console.manager is not window.console.manager
     assert second.console.manager.process.pid != window.console.manager.process.pid
+
+
+def test_shutting_the_kernel_down_and_starting_it_again(qtbot, tmp_path):
+    window, _, _ = open_window(qtbot, tmp_path)
+    console = window.console
+    manager = console.manager
+    run(qtbot, console, "before_shutdown = 1")
+    window.actions["shutdown"].trigger()
+    assert not manager.is_alive()
+    assert window.state_label.text() == "Kernel shut down"
+    assert "Kernel shut down" in console.plain_text()
+    assert console.notice_bar.isVisible() and console.notice_bar.buttons
+    qtbot.mouseClick(console.notice_bar.buttons[0], Qt.LeftButton)  # "Start kernel"
+    qtbot.waitUntil(lambda: console.is_ready and console.controller.next_count == 1, timeout=TIMEOUT_MS)
+    assert manager.is_alive() and window.state_label.text() == "Idle"
+    assert run(qtbot, console, "before_shutdown")["content"]["ename"] == "NameError"

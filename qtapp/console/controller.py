@@ -74,7 +74,7 @@ class Execution:
 class ConsoleController(QObject):
     executed = pyqtSignal(dict)
     busy_changed = pyqtSignal(bool)
-    #: "starting", "idle", "busy", "restarting", "dead", "unresponsive"
+    #: "starting", "idle", "busy", "restarting", "dead", "unresponsive", "shutdown"
     state_changed = pyqtSignal(str)
     ready = pyqtSignal(dict)
     #: the kernel asked to close this console: keep_kernel
@@ -143,10 +143,15 @@ class ConsoleController(QObject):
 
     # -- start -------------------------------------------------------------------------
     def start(self) -> None:
+        """Start (or, after a shutdown, start again) and connect."""
+        self.view.clear_notice()
         self.set_state("starting")
         self.lifecycle.start()
 
     def _on_client_ready(self, client) -> None:
+        if self.bridge is not None:
+            self.bridge.stop()
+            self.bridge.deleteLater()
         self.bridge = KernelBridge(client, self)
         b = self.bridge
         b.iopub_message.connect(lambda m: self._dispatch(self.iopub_handlers, m, "iopub"))
@@ -198,7 +203,8 @@ class ConsoleController(QObject):
 
     @property
     def is_ready(self) -> bool:
-        return self.bridge is not None and self.bridge.is_ready and self.state not in ("dead", "restarting")
+        return self.bridge is not None and self.bridge.is_ready and \
+            self.state not in ("dead", "restarting", "shutdown")
 
     def _send(self, method: str, *args, **kwargs) -> Optional[str]:
         if self.bridge is None or not self.bridge.running:
@@ -543,6 +549,21 @@ class ConsoleController(QObject):
     def _unknown_payload(self, source: str) -> None:
         self.view.show(NoticeOp(f"The kernel sent a {source or 'nameless'!r} payload, which this console "
                                 "does not handle (reported once)", level="error"))
+
+    def shutdown_kernel(self) -> None:
+        """Kernel > Shut down: an owned kernel stops now; an attached one is asked to."""
+        owned = self.lifecycle.owned
+        if owned:
+            self.stop()
+            self.lifecycle.shutdown()
+        else:
+            self.lifecycle.expect_exit(False)
+            self._send("shutdown", restart=False)
+        self.forget_executions()
+        self.set_state("shutdown")
+        self.view.show(NoticeOp("Kernel shut down"))
+        if owned:
+            self.view.show_notice("The kernel is shut down.", [("Start kernel", self.start)])
 
     def stop(self) -> None:
         if self._stdin_parent is not None:

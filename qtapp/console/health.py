@@ -81,7 +81,7 @@ class KernelHealth:
         self._tell(f"The kernel is dead: {why}", "error", offer_restart=True)
 
     def on_heartbeat_lost(self, seconds: float) -> None:
-        if self.c.state in ("restarting", "dead"):
+        if self.c.state in ("restarting", "dead", "shutdown"):
             return
         self.c.set_state("unresponsive")
         text = f"The kernel is not responding (no heartbeat for {seconds:.0f} s)"

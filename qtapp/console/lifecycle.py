@@ -96,9 +96,7 @@ class KernelLifecycle(QObject):
         self._alive_timer.timeout.connect(self._check_alive)
         self._work_done.connect(self._on_work_done)
         self._manager_event.connect(self._on_manager_event)
-        if manager is not None:
-            manager.add_restart_callback(self._emit_manager_restart, "restart")
-            manager.add_restart_callback(self._emit_manager_dead, "dead")
+        self._listening = False  # to the manager's own auto-restart callbacks
 
     @property
     def owned(self) -> bool:
@@ -189,10 +187,10 @@ class KernelLifecycle(QObject):
     def detach(self) -> None:
         """Stop watching the kernel (the console closes but the kernel stays)."""
         self._unwatch()
-        if self.manager is not None:
+        if self.manager is not None and self._listening:
             self.manager.remove_restart_callback(self._emit_manager_restart, "restart")
             self.manager.remove_restart_callback(self._emit_manager_dead, "dead")
-        self.autorestart = False
+            self._listening = False
 
     def shutdown(self, now: bool = False) -> None:
         """Stop an owned kernel (blocking briefly); attached kernels are left alone."""
@@ -217,7 +215,12 @@ class KernelLifecycle(QObject):
         if self.manager is None or self.manager.process is None:
             return
         if self.manager.autorestart:
-            return  # the manager watches its process on its own thread and tells us
+            # the manager watches its process on its own thread and tells us
+            if not self._listening:
+                self.manager.add_restart_callback(self._emit_manager_restart, "restart")
+                self.manager.add_restart_callback(self._emit_manager_dead, "dead")
+                self._listening = True
+            return
         pid = self.manager.process.pid
         try:
             self._pidfd = os.pidfd_open(pid)
@@ -229,6 +232,7 @@ class KernelLifecycle(QObject):
         self._pid_notifier.activated.connect(lambda _fd: self._on_exit())
 
     def _unwatch(self) -> None:
+        """Stop watching the process (the manager's callbacks stay: see detach)."""
         self._alive_timer.stop()
         if self._pid_notifier is not None:
             self._pid_notifier.setEnabled(False)

@@ -35,8 +35,8 @@ BLOCK_COST = 160
 DEFAULT_SCROLLBACK_BYTES = 128 * 1024 * 1024
 #: Trimming stops at this fraction of the limit, so it does not run every frame.
 TRIM_TO = 0.9
-#: Most blocks removed per trim call (about 15 ms of work).
-TRIM_STEP = 20_000
+#: Most blocks removed per trim call (a few ms of work).
+TRIM_STEP = 8_000
 
 PROMPT_FLAG = 0x1
 FOLD_FLAG = 0x2

@@ -60,7 +60,7 @@ class ConsoleWidget(QWidget):
 
     executed = pyqtSignal(dict)
     busy_changed = pyqtSignal(bool)
-    #: "starting", "idle", "busy", "restarting", "dead", "unresponsive"
+    #: "starting", "idle", "busy", "restarting", "dead", "unresponsive", "shutdown"
     state_changed = pyqtSignal(str)
     ready = pyqtSignal(dict)
     exit_requested = pyqtSignal(bool)
@@ -359,9 +359,12 @@ class ConsoleWidget(QWidget):
         self.controller.restart()
 
     def shutdown_kernel(self) -> None:
-        """Stop the kernel now (owned kernels), and stop talking to it."""
-        self.controller.stop()
-        self.lifecycle.shutdown()
+        """Stop the kernel now (one we started), or ask an attached one to stop."""
+        self.controller.shutdown_kernel()
+
+    def start_kernel(self) -> None:
+        """Start the kernel again after a shutdown."""
+        self.controller.start()
 
     def _ask(self, title: str, question: str) -> bool:
         answer = QMessageBox.question(self, title, question, QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
