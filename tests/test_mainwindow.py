@@ -164,3 +164,20 @@ def test_shutting_the_kernel_down_and_starting_it_again(qtbot, tmp_path):
     qtbot.waitUntil(lambda: console.is_ready and console.controller.next_count == 1, timeout=TIMEOUT_MS)
     assert manager.is_alive() and window.state_label.text() == "Idle"
     assert run(qtbot, console, "before_shutdown")["content"]["ename"] == "NameError"
+
+
+def test_edit_copy_strips_prompts_and_copy_with_prompts_keeps_them(qtbot, tmp_path):
+    window, _, _ = open_window(qtbot, tmp_path)
+    console = window.console
+    reply = run(qtbot, console, "total = 2 + 3\ntotal")
+    n = reply["content"]["execution_count"]
+    console.plain_text()  # drawn
+    view = console.transcript.view
+    view.setFocus()
+    window.actions["select_all"].trigger()
+    window.actions["copy"].trigger()
+    copied = QApplication.clipboard().text()
+    assert copied.endswith("total = 2 + 3\ntotal\n5") and "In [" not in copied
+    window.actions["copy_raw"].trigger()
+    assert QApplication.clipboard().text().endswith(
+        f"In [{n}]: total = 2 + 3\n{' ' * (len(str(n)) + 2)}...: total\nOut[{n}]: 5")

@@ -35,7 +35,7 @@ def console(qtbot):
 
 def apply(console, *ops):
     for op in ops:
-        console.show(op)
+        console.present(op)
     console.queue.flush()
 
 

@@ -41,7 +41,7 @@ HANDSHAKE_TIMEOUT_MS = 60_000
 class ConsoleView(Protocol):
     """What the controller needs from the widget."""
 
-    def show(self, op: object) -> None: ...
+    def present(self, op: object) -> None: ...
     def input_text(self) -> str: ...
     def set_input_text(self, text: str) -> None: ...
     def insert_input_newline(self, indent: str) -> None: ...
@@ -176,7 +176,7 @@ class ConsoleController(QObject):
         if first:
             banner = content.get("banner", "")
             if banner.strip():
-                self.view.show(NoticeOp(banner.rstrip("\n"), level="plain"))
+                self.view.present(NoticeOp(banner.rstrip("\n"), level="plain"))
             self._send("history", hist_access_type="tail", n=HISTORY_LOAD, raw=True, output=False)
         self._request_prompt_number()
         self.view.clear_notice()
@@ -196,7 +196,7 @@ class ConsoleController(QObject):
     def _on_start_failed(self, reason: str, output: str) -> None:
         self.set_state("dead")
         text = f"Kernel failed to start: {reason}"
-        self.view.show(NoticeOp(text + (f"\n{output.rstrip()}" if output.strip() else ""), level="error"))
+        self.view.present(NoticeOp(text + (f"\n{output.rstrip()}" if output.strip() else ""), level="error"))
         if self.bridge is not None:
             self.bridge.stop()
         self.start_failed.emit(reason, output)
@@ -342,7 +342,7 @@ class ConsoleController(QObject):
         else:
             header = msg.get("parent_header", {})
             who = header.get("username") or "another client"
-            self.view.show(EchoOp(pid, c.get("code", ""), count, label=f"[{who}]"))
+            self.view.present(EchoOp(pid, c.get("code", ""), count, label=f"[{who}]"))
         if isinstance(count, int):
             self._set_next_count(count + 1)
 
@@ -351,7 +351,7 @@ class ConsoleController(QObject):
             return
         ex.echoed = True
         self.view.unqueue_cell(ex.msg_id)
-        self.view.show(EchoOp(ex.msg_id, ex.code, count))
+        self.view.present(EchoOp(ex.msg_id, ex.code, count))
 
     def _ensure_echo(self, msg: dict) -> None:
         """Kernels that send no execute_input still get their cell echoed first."""
@@ -362,7 +362,7 @@ class ConsoleController(QObject):
     def _on_stream(self, msg: dict) -> None:
         self._ensure_echo(msg)
         c = msg["content"]
-        self.view.show(StreamOp.of(self._parent_id(msg), str(c.get("name", "stdout")), str(c.get("text", ""))))
+        self.view.present(StreamOp.of(self._parent_id(msg), str(c.get("name", "stdout")), str(c.get("text", ""))))
 
     def _on_bundle(self, msg: dict) -> None:
         self._ensure_echo(msg)
@@ -373,7 +373,7 @@ class ConsoleController(QObject):
             return
         count = c.get("execution_count") if msg["msg_type"] == "execute_result" else None
         display_id = (c.get("transient") or {}).get("display_id")
-        self.view.show(BundleOp(self._parent_id(msg), data, c.get("metadata") or {}, count, display_id,
+        self.view.present(BundleOp(self._parent_id(msg), data, c.get("metadata") or {}, count, display_id,
                                 update=msg["msg_type"] == "update_display_data"))
         if isinstance(count, int):
             self._set_next_count(count + 1)
@@ -382,18 +382,18 @@ class ConsoleController(QObject):
         self._ensure_echo(msg)
         c = msg["content"]
         tb = c.get("traceback") or []
-        self.view.show(ErrorOp(self._parent_id(msg), str(c.get("ename", "Error")), str(c.get("evalue", "")),
+        self.view.present(ErrorOp(self._parent_id(msg), str(c.get("ename", "Error")), str(c.get("evalue", "")),
                                [str(line) for line in tb]))
 
     def _on_clear_output(self, msg: dict) -> None:
-        self.view.show(ClearOp(self._parent_id(msg), bool(msg["content"].get("wait", False))))
+        self.view.present(ClearOp(self._parent_id(msg), bool(msg["content"].get("wait", False))))
 
     def _on_shutdown_broadcast(self, msg: dict) -> None:
         restart = bool(msg["content"].get("restart", False))
         mine = msg.get("parent_header", {}).get("session") == self._session_id()
         if not mine:
             who = msg.get("parent_header", {}).get("username") or "another client"
-            self.view.show(NoticeOp(f"{who} {'restarted' if restart else 'shut down'} the kernel"))
+            self.view.present(NoticeOp(f"{who} {'restarted' if restart else 'shut down'} the kernel"))
         self.lifecycle.expect_exit(restart)
         if restart:
             self.set_state("restarting")
@@ -430,8 +430,8 @@ class ConsoleController(QObject):
             if c.get("status") == "aborted":
                 self.view.unqueue_cell(ex.msg_id)
                 ex.echoed = True
-                self.view.show(EchoOp(ex.msg_id, ex.code, None))
-                self.view.show(NoticeOp("(not run: an earlier cell failed or was interrupted)"))
+                self.view.present(EchoOp(ex.msg_id, ex.code, None))
+                self.view.present(NoticeOp("(not run: an earlier cell failed or was interrupted)"))
             else:
                 self._echo(ex, c.get("execution_count"))
         self.payloads.handle(c.get("payload") or [], ex.reply)
@@ -482,7 +482,7 @@ class ConsoleController(QObject):
         self._stdin_password = bool(c.get("password", False))
         pid = self._stdin_area = self._parent_id(msg)
         if prompt:
-            self.view.show(StreamOp.of(pid, "stdout", prompt))
+            self.view.present(StreamOp.of(pid, "stdout", prompt))
         self.view.ask_stdin(prompt, self._stdin_password)
 
     @property
@@ -495,7 +495,7 @@ class ConsoleController(QObject):
             return
         self._stdin_parent = None
         self._send("input", value, parent=parent)
-        self.view.show(InputEchoOp(self._stdin_area, "" if value == "\x04" else value, self._stdin_password))
+        self.view.present(InputEchoOp(self._stdin_area, "" if value == "\x04" else value, self._stdin_password))
         self.view.close_stdin()
 
     def send_eof(self) -> bool:
@@ -509,18 +509,18 @@ class ConsoleController(QObject):
         try:
             self.lifecycle.interrupt()
         except RuntimeError as exc:
-            self.view.show(NoticeOp(f"Cannot interrupt: {exc}", level="error"))
+            self.view.present(NoticeOp(f"Cannot interrupt: {exc}", level="error"))
 
     def restart(self) -> None:
         if self.lifecycle.owned:
             self.lifecycle.restart()
         else:
-            self.view.show(NoticeOp("Asking the kernel to restart…"))
+            self.view.present(NoticeOp("Asking the kernel to restart…"))
             self.set_state("restarting")
             try:
                 self.lifecycle.restart()
             except RuntimeError as exc:
-                self.view.show(NoticeOp(f"Cannot restart: {exc}", level="error"))
+                self.view.present(NoticeOp(f"Cannot restart: {exc}", level="error"))
 
     def forget_executions(self) -> None:
         """After a restart or death no reply will come for what was pending."""
@@ -544,10 +544,10 @@ class ConsoleController(QObject):
     def _payload_page(self, payload: dict, reply: dict) -> None:
         data = payload.get("data") or {}
         if isinstance(data, dict) and data:
-            self.view.show(BundleOp(self._parent_id(reply), data, {}))
+            self.view.present(BundleOp(self._parent_id(reply), data, {}))
 
     def _unknown_payload(self, source: str) -> None:
-        self.view.show(NoticeOp(f"The kernel sent a {source or 'nameless'!r} payload, which this console "
+        self.view.present(NoticeOp(f"The kernel sent a {source or 'nameless'!r} payload, which this console "
                                 "does not handle (reported once)", level="error"))
 
     def shutdown_kernel(self) -> None:
@@ -561,7 +561,7 @@ class ConsoleController(QObject):
             self._send("shutdown", restart=False)
         self.forget_executions()
         self.set_state("shutdown")
-        self.view.show(NoticeOp("Kernel shut down"))
+        self.view.present(NoticeOp("Kernel shut down"))
         if owned:
             self.view.show_notice("The kernel is shut down.", [("Start kernel", self.start)])
 

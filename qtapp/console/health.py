@@ -40,7 +40,7 @@ class KernelHealth:
 
     def _tell(self, text: str, level: str = "info", offer_restart: bool = False, notice: str = "") -> None:
         view = self.c.view
-        view.show(NoticeOp(text, level=level))
+        view.present(NoticeOp(text, level=level))
         if offer_restart:
             view.show_notice(notice or text + ".", [(RESTART, self.c.restart)])
 

@@ -165,7 +165,6 @@ class Formats:
         self.out_prompt = self._prompt(theme.out_prompt)
         self.continuation = self._prompt(theme.in_prompt)
         self.continuation.setFontWeight(QFont.Normal)
-        self.queued = self._prompt(theme.queued)
         self.notice = QTextCharFormat()
         self.notice.setForeground(QColor(theme.notice))
         self.notice.setFontItalic(True)

@@ -223,12 +223,10 @@ class ConsoleWidget(QWidget):
         if self.controller.busy or self.controller.waiting_for_input:
             self.interrupt_kernel()
             return True
-        if isinstance(source, QPlainTextEdit) and source.textCursor().hasSelection():
+        if source is not self.transcript.view and _has_selection(source):
             source.copy()
         elif self.transcript.view.textCursor().hasSelection():
             self.transcript.copy()
-        elif hasattr(source, "hasSelectedText") and source.hasSelectedText():
-            source.copy()
         return True
 
     def _cancel(self, source: QWidget) -> bool:
@@ -238,10 +236,8 @@ class ConsoleWidget(QWidget):
         return False
 
     # -- ConsoleView (called by the controller) -------------------------------------------------
-    def show(self, op: object = None) -> None:  # type: ignore[override]
-        if op is None:  # QWidget.show()
-            super().show()
-            return
+    def present(self, op: object) -> None:
+        """Queue an output operation; it is drawn within a frame."""
         self.queue.push(op)
 
     def input_text(self) -> str:
@@ -380,25 +376,28 @@ class ConsoleWidget(QWidget):
 
     # -- edit commands (for menus) ---------------------------------------------------------------------
     def _text_target(self) -> QWidget:
+        """The text widget an Edit command applies to: the focused one, else the input."""
         focus = QApplication.focusWidget()
         if focus in (self.transcript.view, self.stdin_bar.line, self.search_bar.line, self.find_bar.line):
             return focus
         return self.editor
 
     def copy(self) -> None:
+        """Copy the selection: the focused widget's, else the transcript's (without prompts)."""
         target = self._text_target()
-        if target is self.transcript.view or not getattr(target, "textCursor", None) or \
-                not target.textCursor().hasSelection():
-            if self.transcript.view.textCursor().hasSelection():
-                self.transcript.copy()
-                return
-        target.copy()
+        if target is not self.transcript.view and _has_selection(target):
+            target.copy()
+        elif self.transcript.view.textCursor().hasSelection():
+            self.transcript.copy()
 
     def copy_raw(self) -> None:
+        """Copy the transcript's selection as shown, prompts included."""
         self.transcript.copy(raw=True)
 
     def cut(self) -> None:
-        self._text_target().cut() if self._text_target() is not self.transcript.view else None
+        target = self._text_target()
+        if target is not self.transcript.view:  # the transcript is read-only
+            target.cut()
 
     def paste(self) -> None:
         target = self._text_target()
@@ -411,8 +410,7 @@ class ConsoleWidget(QWidget):
         self.editor.redo()
 
     def select_all(self) -> None:
-        target = self._text_target()
-        target.selectAll()
+        self._text_target().selectAll()
 
     def find(self) -> None:
         self.find_bar.open()
@@ -495,3 +493,9 @@ class ConsoleWidget(QWidget):
 
     def reset_zoom(self) -> None:
         self.set_zoom(0)
+
+
+def _has_selection(widget: QWidget) -> bool:
+    if isinstance(widget, QPlainTextEdit):
+        return widget.textCursor().hasSelection()
+    return bool(getattr(widget, "hasSelectedText", lambda: False)())
