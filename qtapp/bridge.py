@@ -76,7 +76,7 @@ class KernelBridge(QObject):
         self._iopub_live = False
         self._last_echo = time.monotonic()
         self._hb_lost = False
-        self._dropped_seen = 0
+        self._dropped_seen: Dict[str, int] = {}
         self._last_reload = 0.0
         self._hb_timer = QTimer(self)
         self._hb_timer.setInterval(HEARTBEAT_INTERVAL_MS)
@@ -204,8 +204,8 @@ class KernelBridge(QObject):
             if time.perf_counter() > deadline:
                 self._schedule_drain(name)
                 break
-        if self._running and channel.dropped > self._dropped_seen:
-            self._dropped_seen = channel.dropped
+        if self._running and channel.dropped > self._dropped_seen.get(name, 0):
+            self._dropped_seen[name] = channel.dropped
             self._maybe_reload_key()
 
     def _drain_heartbeat(self) -> None:

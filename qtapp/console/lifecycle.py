@@ -28,6 +28,7 @@ from typing import Callable, List, Optional
 from PyQt5.QtCore import QObject, QSocketNotifier, QTimer, pyqtSignal
 
 from kernel.client import KernelClient
+from kernel.connect import CHANNELS
 from kernel.manager import KernelManager, KernelStartError
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,11 @@ class KernelLifecycle(QObject):
             return
         self.dead = False
         self._watch()
-        if self.client is None:
+        info = self.manager.info
+        if self.client is None or any(self.client.info.url(ch) != info.url(ch) for ch in CHANNELS):
+            # first start, or started again on other ports (they were taken meanwhile)
+            if self.client is not None:
+                self.client.stop_channels()
             self.client = self.manager.client(username=self.username)
         self.client_ready.emit(self.client)
 
