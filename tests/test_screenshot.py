@@ -50,3 +50,31 @@ def test_screenshots_of_a_short_session(qtbot, tmp_path):
         assert _colour_count(image, QColor(t.out_prompt)) > 5  # Out[n]:
         assert _colour_count(image, QColor(t.stderr)) > 5  # stderr and the traceback
     assert "ZeroDivisionError" in console.plain_text()
+
+
+def test_screenshots_of_completion_input_and_a_dead_kernel(qtbot, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    window, _, _ = open_window(qtbot, tmp_path, "--no-autorestart")
+    window.resize(960, 520)
+    console = window.console
+    run(qtbot, console, "import collections")
+    qtbot.keyClicks(console.editor, "collections.")
+    from PyQt5.QtCore import Qt
+    qtbot.keyClick(console.editor, Qt.Key_Tab)
+    qtbot.waitUntil(console.popup.isVisible, timeout=30_000)
+    assert window.grab().save(str(ARTIFACTS / "console-completion.png"))
+    qtbot.keyClick(console.editor, Qt.Key_Escape)
+    console.set_input_text("")
+    console.execute("name = input('What is your name? ')")
+    qtbot.waitUntil(console.stdin_bar.isVisible, timeout=30_000)
+    qtbot.keyClicks(console.stdin_bar.line, "Ada")
+    console.plain_text()
+    assert window.grab().save(str(ARTIFACTS / "console-input.png"))
+    qtbot.keyClick(console.stdin_bar.line, Qt.Key_Return)
+    import os
+    import signal
+    os.kill(console.manager.process.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: console.notice_bar.isVisible(), timeout=30_000)
+    console.plain_text()
+    assert window.grab().save(str(ARTIFACTS / "console-dead.png"))
+    assert window.state_label.text() == "Kernel dead"
