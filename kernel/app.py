@@ -578,6 +578,9 @@ class KernelApp:
         from IPython.core.error import StdinNotImplementedError
 
         self.streams.flush()
+        # Output written before input() must be on the wire before the prompt
+        # is: the two travel on different sockets.
+        self.iopub.flush(1.0)
         msg = self.session.msg("input_request", {"prompt": prompt, "password": password}, parent=self.parent)
         sock = self.stdin_socket
         with self._stdin_lock:

@@ -1,0 +1,1 @@
+"""The embeddable console widget and the parts it is composed of."""
