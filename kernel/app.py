@@ -33,6 +33,7 @@ import zmq
 from . import iostream, language
 from .connect import ConnectionInfo
 from .eventloops import ZmqLoop, drain_pipe
+from .interrupts import InterruptHandling
 from .iopub import IOPubThread
 from .logutil import RateLimitedLog
 from .zmqutil import NOBLOCK, recv_frames, send_frames
@@ -44,12 +45,6 @@ DEFAULT_MAX_MESSAGE_SIZE = 64 << 20
 #: Seconds a shutdown waits for running code before the process is ended hard.
 SHUTDOWN_GRACE = 1.0
 EXIT_PORTS_TAKEN = 3
-
-try:  # the C function: signal.signal's enum conversions cost more than the call
-    from _signal import signal as _set_handler
-except ImportError:  # pragma: no cover - other Python implementations
-    _set_handler = signal.signal
-_SIGINT = int(signal.SIGINT)
 
 
 class PortsTaken(OSError):
@@ -101,7 +96,7 @@ class KernelApp:
         self.hb_context = zmq.Context()
         self.stopping = False
         self.shutdown_requested = False
-        self.executing = False
+        self.interrupts = InterruptHandling(self.wake)
         self.event_loop: Any = None  # set by serve_forever; %gui swaps it
         self.parent: dict = {}
         self.parent_idents: list = []
@@ -206,11 +201,7 @@ class KernelApp:
             if in_main:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         if in_main:
-            signal.signal(signal.SIGINT, self._on_idle_sigint)
-            # Signals also write to the wake pipe, so loops that block outside
-            # Python (zmq_poll, a GUI toolkit's loop) return and let the
-            # Python-level handler run promptly.
-            signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+            self.interrupts.install()
         self.iopub.send("status", {"execution_state": "starting"})
 
     def serve_forever(self) -> None:
@@ -547,19 +538,17 @@ class KernelApp:
 
     def interrupt_request(self, sock, idents, msg) -> None:
         log.debug("interrupt requested (executing=%s)", self.executing)
-        os.kill(os.getpid(), signal.SIGINT)
+        self.interrupts.interrupt()
         self.reply(sock, idents, msg, {"status": "ok"})
 
-    def _set_executing(self, executing: bool) -> None:
-        """SIGINT raises KeyboardInterrupt in user code, and is ignored between
-        requests. Python's own C handler is used for the former so that
-        tracebacks show the user's frames and not one of ours."""
-        self.executing = executing
-        if threading.current_thread() is threading.main_thread():
-            _set_handler(_SIGINT, signal.default_int_handler if executing else self._on_idle_sigint)
+    @property
+    def executing(self) -> bool:
+        return self.interrupts.executing
 
-    def _on_idle_sigint(self, signum, frame) -> None:
-        log.debug("SIGINT while idle: nothing to interrupt")
+    def _set_executing(self, executing: bool) -> None:
+        """From here on, SIGINT raises KeyboardInterrupt in the main thread (or,
+        with ``False``, is ignored between requests)."""
+        self.interrupts.set_executing(executing)
 
     # -- the engine's outlet ------------------------------------------------------------
     def publish(self, msg_type: str, content: dict, metadata: Optional[dict] = None) -> None:

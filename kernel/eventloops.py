@@ -34,12 +34,15 @@ class GuiUnavailable(RuntimeError):
     the message says why and what to do, and the current loop goes on."""
 
 
-def drain_pipe(fd: int) -> None:
+def drain_pipe(fd: int) -> int:
+    """Read a non-blocking pipe empty; returns how many bytes there were."""
+    total = 0
     try:
-        while os.read(fd, 4096):
-            pass
+        while chunk := os.read(fd, 4096):
+            total += len(chunk)
     except BlockingIOError:
         pass
+    return total
 
 
 @contextmanager

@@ -137,6 +137,12 @@ class KernelShell(InteractiveShell):
         self.register_magics(KernelMagics)  # %edit, %exit, %quit, %config for a frontend
         ExitOptionChecker(shell=self, prefilter_manager=self.prefilter_manager, parent=self.prefilter_manager)
 
+    def _get_exc_info(self, exc_tuple=None):
+        etype, value, tb = super()._get_exc_info(exc_tuple)
+        if etype is not None and issubclass(etype, KeyboardInterrupt):
+            tb = _without_interrupt_handler(tb)
+        return etype, value, tb
+
     def _showtraceback(self, etype, evalue, stb) -> None:
         try:
             value = str(evalue)
@@ -166,6 +172,27 @@ class KernelShell(InteractiveShell):
                 return
             raise UsageError(f"this kernel cannot run a {gui!r} event loop")
         self.gui_handler(gui)
+
+
+def _without_interrupt_handler(tb):
+    """A KeyboardInterrupt is raised inside the kernel's SIGINT handler, and
+    may land while the kernel is sending the cell's output (inside print, a
+    flush): users should see their own code end the traceback, not ours.
+    IPython hides marked frames, but never the last one, so cut them off."""
+    import os
+
+    kernel_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frames = []
+    t = tb
+    while t is not None:
+        frames.append(t)
+        t = t.tb_next
+    keep = len(frames)
+    while keep > 1 and frames[keep - 1].tb_frame.f_code.co_filename.startswith(kernel_dir):
+        keep -= 1
+    if keep < len(frames):
+        frames[keep - 1].tb_next = None
+    return tb
 
 
 # -- the engine ---------------------------------------------------------------

@@ -354,3 +354,28 @@ def test_shutdown_reply_is_also_published_and_the_process_ends(km, kc):
     assert path.exists()  # the manager wrote it, the manager removes it
     km.shutdown()
     assert not path.exists()
+
+
+def test_interrupt_right_as_a_sleep_starts_is_not_lost(kc):
+    """A SIGINT landing between the GIL release and the start of time.sleep
+    used to be seen only when the sleep ended; it must interrupt at once."""
+    for _ in range(20):
+        msg_id = kc.execute("import sys, time\nsys.stdout.write('go')\nsys.stdout.flush()\ntime.sleep(60)")
+        while True:
+            m = kc.get_iopub_msg(timeout=60)
+            if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == msg_id:
+                break
+        kc.interrupt()
+        reply = shell_reply(kc, msg_id, timeout=20)["content"]
+        assert reply["ename"] == "KeyboardInterrupt"
+
+
+def test_interrupt_traceback_shows_only_user_code(kc):
+    msg_id = kc.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(60)")
+    while kc.get_iopub_msg(timeout=60)["msg_type"] != "stream":
+        pass
+    kc.interrupt()
+    error = [m for m in iopub_until_idle(kc, msg_id) if m["msg_type"] == "error"][0]["content"]
+    text = strip_ansi("\n".join(error["traceback"]))
+    assert "time.sleep(60)" in text
+    assert "kernel/" not in text and "interrupts.py" not in text
