@@ -52,6 +52,12 @@ except ImportError:  # pragma: no cover - other Python implementations
 _SIGINT = int(signal.SIGINT)
 
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+#: Distinct unknown message types warned about by name; beyond this, a
+#: rate-limited summary, so a client inventing types cannot flood the log.
+MAX_NAMED_UNKNOWN_TYPES = 32
+
+
 class PortsTaken(OSError):
     """A port from the connection file could not be bound."""
 
@@ -72,7 +78,17 @@ def field(content: dict, name: str, kind: type | tuple, default: Any = BadReques
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise BadRequest(f"field {name!r} must be {want}, got {type(value).__name__}")
+    if kind is int and not _INT64_MIN <= value <= _INT64_MAX:
+        raise BadRequest(f"field {name!r} is out of range: {value}")  # sqlite, C APIs: 64 bits at most
     return value
+
+
+def cursor_field(content: dict, code: str) -> int:
+    """``cursor_pos``, defaulting to the end of ``code`` and inside it."""
+    pos = field(content, "cursor_pos", int, len(code))
+    if not 0 <= pos <= len(code):
+        raise BadRequest(f"cursor_pos {pos} is outside the code (0 to {len(code)})")
+    return pos
 
 
 class KernelApp:
@@ -338,7 +354,10 @@ class KernelApp:
                         frames = recv_frames(sock, NOBLOCK)
                     except zmq.Again:
                         break
-                    self.dispatch(sock, frames, self.control_handlers, "control")
+                    try:
+                        self.dispatch(sock, frames, self.control_handlers, "control")
+                    except Exception:  # a bug must not cost the kernel its control channel
+                        log.exception("failed to handle a message on control")
         except Exception:
             log.exception("control thread failed")
         finally:
@@ -376,9 +395,14 @@ class KernelApp:
         try:
             handler = handlers.get(msg_type)
             if handler is None:
-                if msg_type not in self._unknown_types:
+                if msg_type in self._unknown_types:
+                    pass
+                elif len(self._unknown_types) < MAX_NAMED_UNKNOWN_TYPES:
                     self._unknown_types.add(msg_type)
                     log.warning("ignoring unknown message type %r (no reply is sent)", msg_type)
+                else:
+                    self._dropped.warning("unknown-types", "ignoring more unknown message types, "
+                                          "e.g. %r (no reply is sent)", msg_type)
                 return
             if not isinstance(msg["content"], dict):
                 raise BadRequest("content must be an object")
@@ -475,12 +499,12 @@ class KernelApp:
     def complete_request(self, sock, idents, msg) -> None:
         c = msg["content"]
         code = field(c, "code", str)
-        self.reply(sock, idents, msg, self.engine.complete(code, field(c, "cursor_pos", int, len(code))))
+        self.reply(sock, idents, msg, self.engine.complete(code, cursor_field(c, code)))
 
     def inspect_request(self, sock, idents, msg) -> None:
         c = msg["content"]
         code = field(c, "code", str)
-        content = self.engine.inspect(code, field(c, "cursor_pos", int, len(code)),
+        content = self.engine.inspect(code, cursor_field(c, code),
                                       field(c, "detail_level", int, 0))
         self.reply(sock, idents, msg, content)
 
@@ -511,11 +535,11 @@ class KernelApp:
     def comm_open(self, sock, idents, msg) -> None:
         comm_id = field(msg["content"], "comm_id", str)
         target = msg["content"].get("target_name")
-        log.info("no comm target %r; closing comm %s", target, comm_id)
+        log.debug("no comm target %r; closing comm %r", target, comm_id)
         self.iopub.send("comm_close", {"comm_id": comm_id, "data": {}}, parent=msg["header"])
 
     def comm_ignored(self, sock, idents, msg) -> None:
-        log.debug("ignoring %s for an unknown comm", msg["msg_type"])
+        log.debug("ignoring %r for an unknown comm", msg["msg_type"])
 
     def shutdown_request(self, sock, idents, msg) -> None:
         restart = field(msg["content"], "restart", bool, False)
