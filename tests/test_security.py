@@ -8,11 +8,8 @@ import logging
 import re
 import sys
 
-import pytest
-
 from helpers import (cpu_seconds, iopub_until_idle, listening_tcp_sockets, raw_dealer, run,
                      shell_reply, start_kernel_process, wait_until)
-from kernel.client import KernelClient
 from kernel.connect import PORT_FIELDS, read_connection_file
 from kernel.manager import KernelManager
 from kernel.wire import DELIMITER
