@@ -136,3 +136,35 @@ def test_ten_thousand_forged_messages_cost_little_and_change_nothing(km, kc):
     assert 1 <= new_lines <= 4, f"{new_lines} log lines for 10,000 forged messages"
     assert run(kc, "6 * 7")[0]["content"]["status"] == "ok"
     assert km.is_alive()
+
+
+def test_a_flood_of_forged_messages_cannot_flush_the_replay_record(km, kc):
+    """Only verified signatures are recorded, so more forged messages than the
+    record holds (65,536) do not make room for a captured request to run again."""
+    from kernel.wire import DEFAULT_REPLAY_WINDOW
+
+    s = kc.session
+    captured = s.serialize(s.msg("execute_request", {
+        "code": "runs = globals().get('runs', 0) + 1", "silent": False, "store_history": False,
+        "user_expressions": {}, "allow_stdin": False}))
+    dealer = raw_dealer(kc)
+    try:
+        dealer.send_multipart(captured)
+        forged = [DELIMITER, b"e" * 64, *captured[2:6]]
+        for _ in range(DEFAULT_REPLAY_WINDOW + 5000):
+            dealer.send_multipart(forged)
+        dealer.send_multipart(captured)  # the replay
+        probe = s.msg("kernel_info_request")
+        dealer.send_multipart(s.serialize(probe))
+        replies = []
+        while True:
+            assert dealer.poll(120_000), "the kernel stopped answering"
+            _, msg = s.deserialize(dealer.recv_multipart())
+            replies.append(msg["msg_type"])
+            if msg["parent_header"].get("msg_id") == probe["msg_id"]:
+                break
+    finally:
+        dealer.close()
+    assert replies == ["execute_reply", "kernel_info_reply"]  # the original ran, the replay did not
+    reply, _ = run(kc, "pass", user_expressions={"runs": "runs"})
+    assert reply["content"]["user_expressions"]["runs"]["data"]["text/plain"] == "1"
