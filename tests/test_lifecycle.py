@@ -104,6 +104,23 @@ def test_a_kernel_ignoring_sigint_and_sigterm_is_killed_after_the_grace_period(k
     assert not path.exists()
 
 
+# -- a kernel that dies ------------------------------------------------------------------
+
+def test_an_attached_client_sees_a_killed_kernel_stop_beating_within_3_s(km):
+    kc = KernelClient.from_connection_file(km.connection_file)  # attached, not the owner
+    try:
+        kc.wait_for_ready(timeout=60)
+        assert kc.is_alive()
+        os.kill(km.process.pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        while kc.is_alive():  # each check waits up to HEARTBEAT_TIMEOUT for an echo
+            assert time.monotonic() - t0 < 30, "the heartbeat kept answering after SIGKILL"
+        elapsed = time.monotonic() - t0
+    finally:
+        kc.stop_channels()
+    assert elapsed < 3.0, f"noticed after {elapsed:.1f} s"
+
+
 # -- a launcher that dies -------------------------------------------------------------
 
 LAUNCHER = """
