@@ -17,8 +17,8 @@ from typing import Optional
 
 from ._version import __version__
 from .kernelspec import READY_FD_ENV
-from .connect import (LOCALHOST, ConnectionFileError, ConnectionInfo, jupyter_runtime_dir,
-                      new_kernel_id, new_key, read_connection_file, write_connection_file)
+from .connect import (LOCALHOST, PROCESS_FIELD, ConnectionFileError, ConnectionInfo, jupyter_runtime_dir,
+                      new_kernel_id, new_key, process_record, read_connection_file, write_connection_file)
 
 EXIT_BAD_CONNECTION = 2
 
@@ -104,6 +104,7 @@ def main(argv: Optional[list] = None) -> int:
         _tell_launcher(b"ports-taken")
         return EXIT_PORTS_TAKEN
     if owns_file:
+        info.extra[PROCESS_FIELD] = process_record(os.getpid())  # so a stale file can be swept
         try:
             write_connection_file(path, info)
         except (OSError, ConnectionFileError) as exc:

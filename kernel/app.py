@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -30,9 +29,10 @@ from typing import Any, Callable, Optional
 
 import zmq
 
-from . import iostream, language
+from . import iostream, language, lifecycle
 from .connect import ConnectionInfo
 from .eventloops import ZmqLoop, drain_pipe
+from .fields import BadRequest, cursor_field, field
 from .interrupts import InterruptHandling
 from .iopub import IOPubThread
 from .logutil import RateLimitedLog
@@ -47,27 +47,13 @@ SHUTDOWN_GRACE = 1.0
 EXIT_PORTS_TAKEN = 3
 
 
+#: Distinct unknown message types warned about by name; beyond this, a
+#: rate-limited summary, so a client inventing types cannot flood the log.
+MAX_NAMED_UNKNOWN_TYPES = 32
+
+
 class PortsTaken(OSError):
     """A port from the connection file could not be bound."""
-
-
-class BadRequest(ValueError):
-    """A request whose content does not have the fields its type requires."""
-
-
-def field(content: dict, name: str, kind: type | tuple, default: Any = BadRequest) -> Any:
-    """``content[name]`` checked against ``kind``; a clear BadRequest otherwise."""
-    if name not in content or content[name] is None:
-        if default is BadRequest:
-            raise BadRequest(f"missing required field {name!r}")
-        return default
-    value = content[name]
-    if kind is bool and isinstance(value, int):
-        return bool(value)
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise BadRequest(f"field {name!r} must be {want}, got {type(value).__name__}")
-    return value
 
 
 class KernelApp:
@@ -111,6 +97,8 @@ class KernelApp:
         self._dropped = RateLimitedLog(log)
         self._unknown_types: set = set()
         self._exit_hooks: list = []
+        self.pid = os.getpid()  # user code may fork; see _leave_if_forked_child
+        self.launcher_died = False
         self.shell_handlers = {
             "execute_request": self.execute_request,
             "kernel_info_request": self.kernel_info_request,
@@ -245,6 +233,7 @@ class KernelApp:
         log.warning("main thread still busy %.1fs after shutdown was requested; exiting now", grace)
         self._remove_connection_file()
         self.iopub.flush(0.5)
+        lifecycle.end_own_process_group()
         os._exit(0)
 
     def _close(self) -> None:
@@ -264,13 +253,21 @@ class KernelApp:
             sock.close(linger=0)
         self.streams.restore()
         self._remove_connection_file()
+        lifecycle.end_own_process_group()
 
     def _remove_connection_file(self) -> None:
+        """Ours to remove if we wrote it; also if our launcher died, when
+        the file still describes this kernel, since nobody else will."""
         if self.owns_connection_file and self.connection_file is not None:
             try:
                 os.unlink(self.connection_file)
             except FileNotFoundError:
                 pass
+        elif self.launcher_died:
+            lifecycle.remove_connection_file_if_ours(self.connection_file, self.info.key)
+
+    def _leave_if_forked_child(self, failed: bool = False) -> None:
+        lifecycle.leave_if_forked_child(self.pid, failed)
 
     # -- engine -------------------------------------------------------------------
     def _warm_up(self) -> None:
@@ -302,25 +299,10 @@ class KernelApp:
             self.hb_socket.close(linger=0)
 
     def _watch_parent(self, pid: int) -> None:
-        """End the kernel within a second or so of its launcher's death."""
-        try:
-            fd = os.pidfd_open(pid)  # Linux: readable when the process exits
-        except (AttributeError, OSError):
-            fd = None
-        if fd is not None:
-            import select
-            select.select([fd], [], [])
-            os.close(fd)
-        else:
-            while True:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                except PermissionError:
-                    pass
-                time.sleep(0.5)
+        """End the kernel as soon as its launcher dies."""
+        lifecycle.wait_for_exit(pid)
         log.warning("parent process %d exited; shutting down", pid)
+        self.launcher_died = True
         self.request_stop()
 
     def _control_loop(self) -> None:
@@ -336,7 +318,10 @@ class KernelApp:
                         frames = recv_frames(sock, NOBLOCK)
                     except zmq.Again:
                         break
-                    self.dispatch(sock, frames, self.control_handlers, "control")
+                    try:
+                        self.dispatch(sock, frames, self.control_handlers, "control")
+                    except Exception:  # a bug must not cost the kernel its control channel
+                        log.exception("failed to handle a message on control")
         except Exception:
             log.exception("control thread failed")
         finally:
@@ -382,9 +367,14 @@ class KernelApp:
         try:
             handler = handlers.get(msg_type)
             if handler is None:
-                if msg_type not in self._unknown_types:
+                if msg_type in self._unknown_types:
+                    pass
+                elif len(self._unknown_types) < MAX_NAMED_UNKNOWN_TYPES:
                     self._unknown_types.add(msg_type)
                     log.warning("ignoring unknown message type %r (no reply is sent)", msg_type)
+                else:
+                    self._dropped.warning("unknown-types", "ignoring more unknown message types, "
+                                          "e.g. %r (no reply is sent)", msg_type)
                 return
             if not isinstance(msg["content"], dict):
                 raise BadRequest("content must be an object")
@@ -396,6 +386,7 @@ class KernelApp:
                 "status": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": [],
             })
         finally:
+            self._leave_if_forked_child()
             if on_shell:
                 self.streams.flush()
             self.iopub.send("status", {"execution_state": "idle"}, parent=msg["header"])
@@ -404,6 +395,7 @@ class KernelApp:
 
     def reply(self, sock: zmq.Socket, idents: list, parent: dict, content: dict,
               msg_type: Optional[str] = None, metadata: Optional[dict] = None) -> dict:
+        self._leave_if_forked_child(failed=content.get("status") == "error")
         if msg_type is None:
             msg_type = parent["msg_type"].rsplit("_", 1)[0] + "_reply"
         msg = self.session.msg(msg_type, content, parent=parent["header"], metadata=metadata)
@@ -486,12 +478,12 @@ class KernelApp:
     def complete_request(self, sock, idents, msg) -> None:
         c = msg["content"]
         code = field(c, "code", str)
-        self.reply(sock, idents, msg, self.engine.complete(code, field(c, "cursor_pos", int, len(code))))
+        self.reply(sock, idents, msg, self.engine.complete(code, cursor_field(c, code)))
 
     def inspect_request(self, sock, idents, msg) -> None:
         c = msg["content"]
         code = field(c, "code", str)
-        content = self.engine.inspect(code, field(c, "cursor_pos", int, len(code)),
+        content = self.engine.inspect(code, cursor_field(c, code),
                                       field(c, "detail_level", int, 0))
         self.reply(sock, idents, msg, content)
 
@@ -522,11 +514,11 @@ class KernelApp:
     def comm_open(self, sock, idents, msg) -> None:
         comm_id = field(msg["content"], "comm_id", str)
         target = msg["content"].get("target_name")
-        log.info("no comm target %r; closing comm %s", target, comm_id)
+        log.debug("no comm target %r; closing comm %r", target, comm_id)
         self.iopub.send("comm_close", {"comm_id": comm_id, "data": {}}, parent=msg["header"])
 
     def comm_ignored(self, sock, idents, msg) -> None:
-        log.debug("ignoring %s for an unknown comm", msg["msg_type"])
+        log.debug("ignoring %r for an unknown comm", msg["msg_type"])
 
     def shutdown_request(self, sock, idents, msg) -> None:
         restart = field(msg["content"], "restart", bool, False)
@@ -552,11 +544,14 @@ class KernelApp:
 
     # -- the engine's outlet ------------------------------------------------------------
     def publish(self, msg_type: str, content: dict, metadata: Optional[dict] = None) -> None:
+        if os.getpid() != self.pid:
+            return  # display() in a forked child: the parent's sockets are not its to use
         self.streams.flush()
         self.iopub.send(msg_type, content, parent=self.parent, metadata=metadata)
 
     def flush_streams(self) -> None:
-        self.streams.flush()
+        if os.getpid() == self.pid:
+            self.streams.flush()
 
     def _send_stream(self, name: str, text: str) -> None:
         self.iopub.send("stream", {"name": name, "text": text}, parent=self.parent,
@@ -566,6 +561,9 @@ class KernelApp:
         """Ask the frontend that sent the current request for one line."""
         from IPython.core.error import StdinNotImplementedError
 
+        if os.getpid() != self.pid:
+            # As for any child of a multiprocessing pool: no terminal to ask.
+            raise EOFError("input() is not available in a forked child process")
         self.streams.flush()
         # Output written before input() must be on the wire before the prompt
         # is: the two travel on different sockets.

@@ -274,6 +274,107 @@ def find_connection_file(name_or_fragment: str | None = None, runtime_dir: Path 
     return newest
 
 
+# -- which process a file belongs to ----------------------------------------
+#
+# A kernel killed with SIGKILL cannot remove its connection file, and neither
+# can a launcher killed the same way. So the file names the kernel's process,
+# and the next KernelManager start removes files whose process is provably
+# gone. "Provably" is the point: a pid means nothing on another machine
+# sharing the home directory, in another pid namespace, or after a reboot, so
+# the record says where the pid lives, and files without a record (written by
+# other tools) are never touched.
+
+#: The extra connection-file field holding the kernel's process record.
+#: Jupyter's loaders ignore fields they do not know.
+PROCESS_FIELD = "kernel_process"
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as f:
+            return f.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def host_identity() -> dict:
+    """What a pid is relative to: this machine, this boot, this pid namespace."""
+    try:
+        pid_ns = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        pid_ns = ""
+    return {"host": socket.gethostname(), "boot_id": _read_text("/proc/sys/kernel/random/boot_id"),
+            "pid_ns": pid_ns}
+
+
+def _start_time(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks after boot), None if it is gone or
+    a zombie; "" where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return ""
+    if fields[0] in (b"Z", b"X"):
+        return None
+    return fields[19].decode()  # starttime is field 22 of stat(5)
+
+
+def process_record(pid: int) -> dict:
+    """The record for ``pid``, to store under PROCESS_FIELD."""
+    return {"pid": pid, "start_time": _start_time(pid) or "", **host_identity()}
+
+
+def process_is_gone(record: Any) -> bool:
+    """True only if the recorded process has certainly exited.
+
+    Anything unclear (no record, another machine or namespace, a record we
+    cannot read) counts as alive: a stale file costs little, deleting the
+    file of a live kernel costs its user the kernel.
+    """
+    if not isinstance(record, dict):
+        return False
+    pid = record.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    here = host_identity()
+    if any(record.get(k) != here[k] for k in here) or not here["boot_id"]:
+        return False
+    now = _start_time(pid)
+    if now is None:
+        return True
+    recorded = record.get("start_time")
+    return bool(now and recorded and now != recorded)  # the pid was reused
+
+
+def sweep_stale_connection_files(runtime_dir: Path | str | None = None) -> list:
+    """Remove ``kernel-*.json`` files in the runtime directory whose kernel
+    process is provably gone (see :func:`process_is_gone`); returns them."""
+    rdir = Path(runtime_dir) if runtime_dir is not None else jupyter_runtime_dir(create=False)
+    removed = []
+    try:
+        candidates = list(rdir.glob("kernel-*.json"))
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            if path.is_symlink() or path.stat().st_uid != os.getuid():
+                continue
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and process_is_gone(data.get(PROCESS_FIELD)):
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            removed.append(path)
+    return removed
+
+
 # -- ports ----------------------------------------------------------------
 
 def pick_free_ports(count: int = len(CHANNELS), ip: str = LOCALHOST) -> list:

@@ -124,6 +124,7 @@ class OutStream(io.TextIOBase):
         if os.getpid() != self._pid:
             if self._original is not None:
                 self._original.write(s)
+                self._original.flush()  # children often leave by os._exit
             return len(s)
         if s:
             if self._before_write is not None:

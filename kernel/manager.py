@@ -32,8 +32,9 @@ from typing import Callable, Optional
 import zmq
 
 from .client import KernelClient
-from .connect import (LOCALHOST, ConnectionInfo, jupyter_runtime_dir, new_connection_info,
-                      new_kernel_id, new_key, write_connection_file)
+from .connect import (LOCALHOST, PROCESS_FIELD, ConnectionInfo, jupyter_runtime_dir, new_connection_info,
+                      new_kernel_id, new_key, process_record, sweep_stale_connection_files,
+                      write_connection_file)
 from .kernelspec import OWN_NAME, READY_FD_ENV, KernelSpec, get_kernel_spec, own_kernel_spec
 from .wire import Session
 
@@ -117,12 +118,14 @@ class KernelManager:
         with self._lock:
             if self.is_alive():
                 raise RuntimeError("the kernel is already running")
+            for stale in sweep_stale_connection_files():
+                log.info("removed %s: its kernel process is gone", stale)
             if self._connection_file is None:
                 self._connection_file = jupyter_runtime_dir() / f"kernel-{new_kernel_id()}.json"
             for attempt in range(BIND_ATTEMPTS):
                 if self.info is None or attempt:
                     self.info = new_connection_info(self.ip, kernel_name=self.kernel_name)
-                write_connection_file(self._connection_file, self.info)
+                self._write_connection_file()
                 if self._launch(timeout):
                     break
                 log.info("a kernel port was taken before the kernel could bind it; retrying with new ports")
@@ -132,6 +135,17 @@ class KernelManager:
             self._sync_key()
             if self.autorestart:
                 self._watch(self.process)
+
+    def _write_connection_file(self, pid: Optional[int] = None) -> None:
+        """Without a pid: for a kernel about to start (no process named, so
+        no sweep can take the file). With one: naming the kernel's process,
+        so the file can be swept once that process is gone for good."""
+        assert self.info is not None and self._connection_file is not None
+        if pid is None:
+            self.info.extra.pop(PROCESS_FIELD, None)
+        else:
+            self.info.extra[PROCESS_FIELD] = process_record(pid)
+        write_connection_file(self._connection_file, self.info)
 
     def _command(self) -> list:
         argv = []
@@ -174,12 +188,14 @@ class KernelManager:
                 os.close(ready_w)
         log.info("started kernel pid %d: %s", self.process.pid, " ".join(argv))
         if ready_r is None:
+            self._write_connection_file(self.process.pid)
             return True
         try:
             status = self._read_ready(ready_r, timeout)
         finally:
             os.close(ready_r)
         if status == b"bound":
+            self._write_connection_file(self.process.pid)
             return True
         code = self.process.wait()
         if status == b"ports-taken":
@@ -270,7 +286,7 @@ class KernelManager:
             self._stop_process(now=now, restart=True)
             assert self.info is not None
             self.info.key = new_key()
-            write_connection_file(self._connection_file, self.info)
+            self._write_connection_file()
             if not self._launch(30.0):  # a port was taken meanwhile: new ports
                 self.info = None
                 self.start()

@@ -172,7 +172,9 @@ def json_packer(obj: Any) -> bytes:
 
 
 def json_unpacker(data: bytes) -> Any:
-    return json.loads(data)
+    """Parse one JSON frame. The wire is UTF-8 by definition, so bytes are
+    never sniffed as UTF-16/32 (``json.loads`` on bytes would do that)."""
+    return json.loads(data.decode("utf-8"))
 
 
 class ReplayGuard:
@@ -365,6 +367,8 @@ class Session:
                 value = json_unpacker(raw)
             except (UnicodeDecodeError, ValueError) as exc:
                 raise MalformedMessage(f"{name} is not valid JSON: {_short(exc)}") from None
+            except RecursionError:
+                raise MalformedMessage(f"{name} is JSON nested too deeply to parse") from None
             if not isinstance(value, dict):
                 raise MalformedMessage(f"{name} is a JSON {type(value).__name__}, not an object")
             dicts[name] = value

@@ -26,6 +26,7 @@ os.environ["XDG_CONFIG_HOME"] = str(_SESSION_DIR / "xdg-config")
 os.environ["XDG_STATE_HOME"] = str(_SESSION_DIR / "xdg-state")
 os.environ["XDG_DATA_HOME"] = str(_SESSION_DIR / "xdg-data")
 os.environ["XDG_RUNTIME_DIR"] = str(_SESSION_DIR / "xdg-runtime")
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_SESSION_DIR / "hypothesis")  # nothing in the repo
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("JUPYTER_PATH", None)
 for d in ("xdg-runtime",):

@@ -114,3 +114,66 @@ _ANSI = __import__("re").compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
+
+
+# -- looking at a kernel process from outside (Linux /proc) --------------------
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    # after the command: state is field 3 of stat(5); utime and stime are 14 and 15
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie waiting to be reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except FileNotFoundError:
+        return True
+
+
+def _socket_inodes(pid: int) -> set:
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def _decode_address(hex_addr: str) -> tuple:
+    """``0100007F:1F90`` (tcp) or a 32-hex-digit IPv6 address -> (ip, port)."""
+    import ipaddress
+
+    host, port = hex_addr.split(":")
+    raw = bytes.fromhex(host)
+    # /proc prints each 32-bit word in host byte order
+    words = [raw[i:i + 4][::-1] if sys.byteorder == "little" else raw[i:i + 4] for i in range(0, len(raw), 4)]
+    return str(ipaddress.ip_address(b"".join(words))), int(port, 16)
+
+
+def listening_tcp_sockets(pid: int) -> list:
+    """(ip, port) of every TCP socket in LISTEN state that ``pid`` holds open."""
+    mine = _socket_inodes(pid)
+    found = []
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                rows = f.read().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for row in rows:
+            cols = row.split()
+            local, state, inode = cols[1], cols[3], cols[9]
+            if state == "0A" and inode in mine:  # 0A: TCP_LISTEN
+                found.append(_decode_address(local))
+    return found

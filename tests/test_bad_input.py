@@ -134,6 +134,33 @@ def test_unknown_type_is_warned_about_once(km, kc, dealer):
     assert km.kernel_output().count("unknown message type 'mystery_request'") == 1
 
 
+def test_inventing_message_types_cannot_flood_the_log(km, kc, dealer):
+    from kernel.app import MAX_NAMED_UNKNOWN_TYPES
+
+    s = kc.session
+    for i in range(MAX_NAMED_UNKNOWN_TYPES + 200):
+        dealer.send_multipart(s.serialize(s.msg(f"invented_{i}_request", {})))
+    assert probe(dealer, s) == []
+    output = km.kernel_output(limit=1 << 24)
+    assert output.count("ignoring unknown message type") == MAX_NAMED_UNKNOWN_TYPES
+    assert output.count("ignoring more unknown message types") == 1
+
+
+@pytest.mark.parametrize("msg_type,content,needle", [
+    ("complete_request", {"code": "abc", "cursor_pos": 4}, "cursor_pos 4 is outside the code (0 to 3)"),
+    ("complete_request", {"code": "abc", "cursor_pos": -1}, "cursor_pos -1 is outside the code"),
+    ("inspect_request", {"code": "len", "cursor_pos": 1 << 70}, "field 'cursor_pos' is out of range"),
+    ("history_request", {"hist_access_type": "tail", "n": 1 << 70}, "field 'n' is out of range"),
+    ("history_request", {"hist_access_type": "range", "session": -(1 << 64)}, "field 'session' is out of range"),
+])
+def test_out_of_range_numbers_get_clear_error_replies(km, kc, msg_type, content, needle):
+    msg = kc.session.msg(msg_type, content)
+    kc.shell_channel.send(msg)
+    reply = shell_reply(kc, msg["msg_id"])["content"]
+    assert reply["status"] == "error" and reply["ename"] == "BadRequest" and needle in reply["evalue"]
+    assert "Traceback" not in km.kernel_output()
+
+
 @pytest.mark.parametrize("content,needle", [
     ({}, "missing required field 'code'"),
     ({"code": 42}, "field 'code' must be str"),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 import time
 
 import pytest
 
-from kernel.connect import (ConnectionFileError, ConnectionInfo, find_connection_file, jupyter_runtime_dir,
-                            new_connection_info, new_key, pick_free_ports, read_connection_file,
+from kernel.connect import (PROCESS_FIELD, ConnectionFileError, ConnectionInfo, find_connection_file,
+                            jupyter_runtime_dir, new_connection_info, new_key, pick_free_ports, process_is_gone,
+                            process_record, read_connection_file, sweep_stale_connection_files,
                             write_connection_file)
 
 FIELDS = {"ip", "transport", "shell_port", "iopub_port", "stdin_port", "control_port", "hb_port",
@@ -196,3 +199,34 @@ def test_files_of_another_owner_are_refused(runtime):
 
 def test_info_defaults_are_loopback():
     assert ConnectionInfo().ip == "127.0.0.1"
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_process_record_is_gone_only_when_that_is_certain():
+    me = process_record(os.getpid())
+    assert me["pid"] == os.getpid() and me["boot_id"] and me["start_time"]
+    assert not process_is_gone(me)
+    assert process_is_gone(dict(me, pid=_dead_pid()))
+    assert process_is_gone(dict(me, start_time="1"))  # a live pid, but not the process recorded
+    dead = _dead_pid()
+    for elsewhere in ("host", "boot_id", "pid_ns"):  # a pid from elsewhere proves nothing here
+        assert not process_is_gone(dict(me, pid=dead, **{elsewhere: "not-here"}))
+    for junk in (None, [], {}, {"pid": "1"}, dict(me, pid=True), dict(me, pid=-1), dict(me, pid=0)):
+        assert not process_is_gone(junk)
+
+
+def test_the_sweep_removes_only_recorded_files_of_gone_processes(runtime):
+    info = new_connection_info()
+    untouched = [_make(runtime, "kernel-no-record.json")]
+    info.extra[PROCESS_FIELD] = process_record(os.getpid())
+    untouched.append(write_connection_file(runtime / "kernel-live.json", info))
+    info.extra[PROCESS_FIELD] = dict(process_record(os.getpid()), pid=_dead_pid())
+    stale = write_connection_file(runtime / "kernel-stale.json", info)
+    untouched.append(write_connection_file(runtime / "other.json", info))  # not a kernel-*.json name
+    assert sweep_stale_connection_files(runtime) == [stale]
+    assert not stale.exists() and all(p.exists() for p in untouched)

@@ -188,6 +188,13 @@ def _signed(s, parts):
     ([b'{"msg_id": 5, "msg_type": "x"}', b"{}", b"{}", b"{}"], "msg_id"),
     ([b'{"msg_id": "1", "msg_type": "x"}', b"{}", b"{}", b"null"], "content"),
     ([b'{"msg_id": "1", "msg_type": "x"}', b"{}", b"{}", b'{"a": '], "content is not valid JSON"),
+    ([b'{"msg_id": "1", "msg_type": "x"}', b"[" * 100_000 + b"]" * 100_000, b"{}", b"{}"],
+     "parent_header is JSON nested too deeply"),
+    ([b'{"msg_id": "1", "msg_type": "x"}', b'{"a":' * 50_000 + b"1" + b"}" * 50_000, b"{}", b"{}"],
+     "parent_header is JSON nested too deeply"),
+    # UTF-16 would parse if the bytes were sniffed; the wire is UTF-8 only
+    ([b'{"msg_id": "1", "msg_type": "x"}', b"{}", "{}".encode("utf-16-le"), b"{}"],
+     "metadata is not valid JSON"),
 ])
 def test_signed_but_malformed_messages_get_a_specific_reason(parts, reason):
     s = session()
