@@ -7,20 +7,19 @@ before any other output). stdout and stderr share one ordered batch queue,
 so their relative order on the wire is the order they were written.
 
 Why two stdout objects. A Python-level ``write`` costs more than ``print``
-itself (200,000 prints: 0.07 s into a C ``TextIOWrapper``, 0.3-0.8 s through
-any Python ``write`` method). So while a cell runs, ``sys.stdout`` is a
-C-buffered text stream whose buffer drains into the batch queue when it
-fills, when flushed, and on a timer that ticks only while the cell runs.
-Between cells nothing ticks (an idle kernel does not wake up), so
+itself (200,000 prints: 0.06 s into a C method, 0.3-0.8 s through any Python
+``write``). So while a cell runs, ``sys.stdout`` is a stream whose ``write``
+is a C method (:class:`FastOutStream`); what it collects is moved into the
+batch queue when flushed, and by a timer that ticks only while the cell
+runs. Between cells nothing ticks (an idle kernel does not wake up), so
 ``sys.stdout`` is swapped for a Python-level stream that notices every write
 itself, and output printed by background threads while idle still goes out
 within ``FLUSH_INTERVAL``. stderr is always the Python-level kind: it is rare,
-and each stderr write first drains stdout's buffer to keep the order.
+and each stderr write first drains stdout's collection to keep the order.
 """
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
 import sys
@@ -30,7 +29,6 @@ from typing import Callable, Optional
 FLUSH_INTERVAL = 0.05  # seconds: no output waits longer than this
 FLUSH_SIZE = 1 << 20   # characters: a batch this large is sent at once
 CHUNK_SIZE = 1 << 20   # characters: the most text in one stream message
-C_BUFFER_SIZE = 1 << 16
 
 #: send(name, text) publishes one stream message; called with the lock held.
 SendFn = Callable[[str, str], None]
@@ -156,63 +154,85 @@ class OutStream(io.TextIOBase):
         self.flush()
 
 
-class _BatcherSink(io.RawIOBase):
-    """The raw end of the C-buffered stdout: bytes in, text to the batcher."""
+class FastOutStream(io.TextIOBase):
+    """stdout while a cell runs: ``write`` *is* ``list.append``.
+
+    ``print()`` looks ``write`` up and calls it from C, so with a C method
+    there is no Python frame per write at all, and ``list.append`` is atomic
+    under the GIL, so threads writing at once lose nothing (CPython's own
+    ``TextIOWrapper`` can drop a chunk when two threads write and a flush
+    calls into Python, which rules out the usual C buffer here). The list is
+    moved into the batch queue when flushed, by the kernel or by a timer.
+
+    The one difference users may notice: ``sys.stdout.write(s)`` returns None
+    instead of ``len(s)`` while a cell runs (print and logging ignore it).
+    Writes of non-text are not refused on the spot; bytes are decoded and
+    other objects converted with ``str`` when the text is sent.
+    """
 
     def __init__(self, name: str, batcher: StreamBatcher, original=None):
         super().__init__()
         self.name = name
         self._batcher = batcher
         self._original = original
-        self._partial = b""  # an incomplete UTF-8 sequence cut at a buffer boundary
-        self._pid = os.getpid()
+        self._items: list = []
+        self.write = self._items.append  # type: ignore[method-assign]
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return "strict"
+
+    def isatty(self) -> bool:
+        return False
 
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:
-        n = len(data)
-        if self._partial:
-            data = self._partial + bytes(data)
-        # The C decoder straight from the buffer (the incremental decoder object
-        # copies and is several times slower on large writes).
-        text, used = codecs.utf_8_decode(data, "replace", False)
-        self._partial = bytes(data[used:]) if used < len(data) else b""
-        if not text:
-            return n
-        if os.getpid() != self._pid:
-            if self._original is not None:
-                self._original.write(text)
-                self._original.flush()
-        else:
+    def writelines(self, lines) -> None:
+        self._items.extend(lines)
+
+    def drain(self) -> None:
+        """Move written text into the batch queue without sending it."""
+        items = self._items
+        n = len(items)
+        if not n:
+            return
+        chunk = items[:n]
+        del items[:n]  # writers only append, so exactly what was copied goes
+        try:
+            text = "".join(chunk)
+        except TypeError:
+            text = "".join(_as_text(x) for x in chunk)
+        if text:
             self._batcher.write(self.name, text)
-        return n
+
+    def flush(self) -> None:
+        self.drain()
+        self._batcher.flush()  # a user's flush means "now", not "within 50 ms"
+
+    def forget(self) -> None:
+        """In a forked child: what the parent had written is not the child's."""
+        self._items.clear()
 
     def fileno(self) -> int:
         if self._original is None:
             raise io.UnsupportedOperation("fileno")
         return self._original.fileno()
 
-
-class BufferedOutStream(io.TextIOWrapper):
-    """stdout while a cell runs: print() stays in C until the buffer drains."""
-
-    def __init__(self, name: str, batcher: StreamBatcher, original=None):
-        sink = _BatcherSink(name, batcher, original)
-        super().__init__(io.BufferedWriter(sink, buffer_size=C_BUFFER_SIZE), encoding="utf-8",
-                         errors="backslashreplace", newline="\n", write_through=False)
-        self._batcher = batcher
-
-    def flush(self) -> None:
-        super().flush()
-        self._batcher.flush()  # a user's flush means "now", not "within 50 ms"
-
-    def drain(self) -> None:
-        """Move buffered text into the batch queue without sending it."""
-        super().flush()
-
     def close(self) -> None:
         self.flush()
+
+
+def _as_text(item) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item).decode("utf-8", "replace")
+    return str(item)
 
 
 class CapturedStreams:
@@ -223,7 +243,7 @@ class CapturedStreams:
         self.batcher = StreamBatcher(send, schedule, interval)
         self._schedule = schedule
         self.interval = interval
-        self.fast_stdout = BufferedOutStream("stdout", self.batcher, sys.__stdout__)
+        self.fast_stdout = FastOutStream("stdout", self.batcher, sys.__stdout__)
         self.stdout = OutStream("stdout", self.batcher, sys.__stdout__, before_write=self._drain_fast)
         self.stderr = OutStream("stderr", self.batcher, sys.__stderr__, before_write=self._drain_fast)
         self._in_request = False
@@ -233,6 +253,16 @@ class CapturedStreams:
     def install(self) -> None:
         self._saved = (sys.stdout, sys.stderr)
         sys.stdout, sys.stderr = self.stdout, self.stderr
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child writes to the process's real streams, at once (it
+        may leave by os._exit): the Python-level streams do that in a child."""
+        self._in_request = False
+        self.fast_stdout.forget()
+        if sys.stdout is self.fast_stdout:
+            sys.stdout = self.stdout
 
     def restore(self) -> None:
         if self._saved:
@@ -246,7 +276,7 @@ class CapturedStreams:
         self.fast_stdout.drain()
         self.batcher.flush()
 
-    # -- the C-buffered form while a cell runs ---------------------------------
+    # -- the fast form while a cell runs ----------------------------------------
     def begin_request(self) -> None:
         if sys.stdout is self.stdout:  # leave a stdout the user installed alone
             sys.stdout = self.fast_stdout
@@ -263,11 +293,11 @@ class CapturedStreams:
         self.flush()
         if self._schedule is not None:
             # A thread that looked sys.stdout up just before the swap may still
-            # write into the C buffer: one more drain catches that.
+            # write into the fast stream: one more drain catches that.
             self._schedule(self.interval, self.flush)
 
     def _tick(self, generation: int) -> None:
-        """While a cell runs: drain the C buffer every interval (IOPub thread)."""
+        """While a cell runs: drain the fast stream every interval (IOPub thread)."""
         if not self._in_request or generation != self._generation:
             return
         self.flush()
