@@ -45,14 +45,14 @@ class StreamBatcher:
         self._schedule = schedule
         self.interval = interval
         self.size = size
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # also held by FastOutStream.drain
         self._name: Optional[str] = None
         self._parts: list = []
         self._pending = 0
         self._timer_armed = False
 
     def write(self, name: str, text: str) -> None:
-        with self._lock:
+        with self.lock:
             if self._name != name and self._parts:
                 self._flush_locked()
             self._name = name
@@ -65,11 +65,11 @@ class StreamBatcher:
                 self._schedule(self.interval, self._on_timer)
 
     def flush(self) -> None:
-        with self._lock:
+        with self.lock:
             self._flush_locked()
 
     def _on_timer(self) -> None:
-        with self._lock:
+        with self.lock:
             self._timer_armed = False
             self._flush_locked()
 
@@ -198,17 +198,18 @@ class FastOutStream(io.TextIOBase):
     def drain(self) -> None:
         """Move written text into the batch queue without sending it."""
         items = self._items
-        n = len(items)
-        if not n:
+        if not items:
             return
-        chunk = items[:n]
-        del items[:n]  # writers only append, so exactly what was copied goes
-        try:
-            text = "".join(chunk)
-        except TypeError:
-            text = "".join(_as_text(x) for x in chunk)
-        if text:
-            self._batcher.write(self.name, text)
+        with self._batcher.lock:  # two drains at once must not swap their chunks
+            n = len(items)
+            chunk = items[:n]
+            del items[:n]  # writers only append, so exactly what was copied goes
+            try:
+                text = "".join(chunk)
+            except TypeError:
+                text = "".join(_as_text(x) for x in chunk)
+            if text:
+                self._batcher.write(self.name, text)
 
     def flush(self) -> None:
         self.drain()

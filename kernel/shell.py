@@ -176,22 +176,20 @@ class KernelShell(InteractiveShell):
 
 def _without_interrupt_handler(tb):
     """A KeyboardInterrupt is raised inside the kernel's SIGINT handler, and
-    may land while the kernel is sending the cell's output (inside print, a
-    flush): users should see their own code end the traceback, not ours.
-    IPython hides marked frames, but never the last one, so cut them off."""
+    may land while the kernel is busy on the cell's behalf (sending output
+    from print or a flush, publishing a display): users should see their own
+    code end the traceback, not the kernel's machinery. So the traceback is
+    cut at the first kernel frame below user code (IPython hides marked
+    frames, but never the last one)."""
     import os
 
     kernel_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frames = []
-    t = tb
+    prev, t = None, tb
     while t is not None:
-        frames.append(t)
-        t = t.tb_next
-    keep = len(frames)
-    while keep > 1 and frames[keep - 1].tb_frame.f_code.co_filename.startswith(kernel_dir):
-        keep -= 1
-    if keep < len(frames):
-        frames[keep - 1].tb_next = None
+        if prev is not None and t.tb_frame.f_code.co_filename.startswith(kernel_dir):
+            prev.tb_next = None
+            break
+        prev, t = t, t.tb_next
     return tb
 
 
