@@ -25,6 +25,8 @@ class Figure:
     peer: str = "ipykernel"
     #: the target as a ratio ours/theirs (<= for lower-is-better, >= otherwise)
     target: Optional[float] = None
+    #: a target for our own median, in the figure's unit (same direction)
+    abs_target: Optional[float] = None
     #: how many paired runs in full and quick mode
     runs: int = 5
     quick_runs: int = 2
@@ -63,16 +65,21 @@ class Result:
 
     @property
     def meets_target(self) -> Optional[bool]:
-        r, t = self.ratio, self.figure.target
-        if r is None or t is None:
-            return None
-        return r <= t if self.figure.lower_is_better else r >= t
+        f = self.figure
+        verdicts = []
+        if self.ratio is not None and f.target is not None:
+            verdicts.append(self.ratio <= f.target if f.lower_is_better else self.ratio >= f.target)
+        if self.ours and f.abs_target is not None:
+            m = statistics.median(self.ours)
+            verdicts.append(m <= f.abs_target if f.lower_is_better else m >= f.abs_target)
+        return all(verdicts) if verdicts else None
 
     def to_dict(self) -> dict:
         f = self.figure
         return {
             "name": f.name, "title": f.title, "unit": f.unit, "peer": f.peer,
-            "lower_is_better": f.lower_is_better, "target": f.target, "note": f.note,
+            "lower_is_better": f.lower_is_better, "target": f.target, "abs_target": f.abs_target,
+            "note": f.note,
             "ours": self.summary(self.ours, f.latency), "theirs": self.summary(self.theirs, f.latency),
             "ours_samples": self.ours, "theirs_samples": self.theirs,
             "ratio": self.ratio, "meets_target": self.meets_target,

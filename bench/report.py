@@ -54,11 +54,21 @@ def markdown(results: list, meta: dict) -> str:
     for r in results:
         lat = r["name"].endswith(("_rtt", "_reply", "_idle", "_warm", "_print")) or "p50" in r["ours"]
         ratio = "–" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        target = "–" if r["target"] is None else (("≤ " if r["lower_is_better"] else "≥ ") + f"{r['target']}x")
+        sign = "≤ " if r["lower_is_better"] else "≥ "
+        goals = []
+        if r["target"] is not None:
+            goals.append(f"{sign}{r['target']}x")
+        if r.get("abs_target") is not None:
+            goals.append(f"{sign}{_fmt(r['abs_target'], r['unit'])}")
+        target = ", ".join(goals) or "–"
         met = {True: "yes", False: "**no**", None: "–"}[r["meets_target"]]
         theirs = _cell(r["theirs"], r["unit"], lat) if r["theirs"] else (r["skipped_theirs"] or "–")
         ours = _cell(r["ours"], r["unit"], lat) if r["ours"] else ("error: " + r["error"] if r["error"] else "–")
         lines.append(f"| {r['title']} | {ours} | {r['peer']} | {theirs} | {ratio} | {target} | {met} |")
+    notes = [f"- {r['title']}: {r['note']}" for r in results if r.get("note")]
+    notes += [f"- {n}" for n in meta.get("notes", [])]
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
 
@@ -90,14 +100,14 @@ def chart(results: list, path: Path) -> None:
     plt.close(fig)
 
 
-def write(results: list, quick: bool, out_dir: Path) -> dict:
+def write(results: list, quick: bool, out_dir: Path, notes: list = ()) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     except OSError:
         commit = ""
     meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "quick": quick,
-            "machine": machine(), "commit": commit}
+            "machine": machine(), "commit": commit, "notes": list(notes)}
     (out_dir / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     md = markdown(results, meta)
     (out_dir / "results.md").write_text(md)

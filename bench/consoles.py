@@ -1,0 +1,114 @@
+"""Console figures: our console against qtconsole (with ipykernel), each run in
+a fresh process by bench.console_driver, offscreen."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+from .harness import Figure
+
+TIMEOUT = {"launch": 90.0, "flood": 120.0, "longline": 90.0}
+#: qtconsole needs minutes for some of these (its time grows with the square
+#: of the output); past this it counts as "at least this long".
+PEER_RENDER_CAP = 30.0
+#: Time allowed for a console to start before its render phase begins.
+LAUNCH_MARGIN = 30.0
+#: Results of a scenario run kept for the figures that read the same run
+#: (RSS from a launch, the stall from a render), so each run happens once.
+_memo: dict = defaultdict(list)
+#: Peer runs that had not finished at the cap (reported in the notes).
+UNFINISHED: set = set()
+
+
+def run_driver(which: str, scenario: str, timeout: float = 0.0) -> dict:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["BENCH_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="bench-settings-"), "settings.ini")
+    timeout = timeout or TIMEOUT[scenario]
+    started = time.time()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.console_driver", which, scenario, "--started", repr(started),
+         "--timeout", str(timeout)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout + LAUNCH_MARGIN)
+    except subprocess.TimeoutExpired:
+        # Frozen in one event (qtconsole on a huge output): its own timeout
+        # cannot fire, so the whole process group goes, kernel included.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {"completed": False, "render_s": timeout, "stall_s": timeout, "frozen": True}
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"{which} {scenario}: no result (exit {proc.returncode}): {stderr[-500:]}")
+    result = json.loads(lines[-1])
+    if "error" in result:
+        raise RuntimeError(f"{which} {scenario}: {result['error']}")
+    return result
+
+
+def _launch(which: str) -> list:
+    r = run_driver(which, "launch")
+    _memo[(which, "rss")].append(r["rss_mib"])
+    return [r["ready_s"] * 1000]
+
+
+def _rss(which: str) -> list:
+    if not _memo[(which, "rss")]:
+        _launch(which)
+    return [_memo[(which, "rss")].pop(0)]
+
+
+def _render(which: str, scenario: str) -> list:
+    cap = PEER_RENDER_CAP if which == "theirs" else TIMEOUT[scenario]
+    r = run_driver(which, scenario, cap)
+    if not r.get("completed"):
+        if which == "ours":
+            raise RuntimeError(f"{which} {scenario}: output not rendered within {cap} s")
+        UNFINISHED.add(f"qtconsole {scenario}")  # the figures below are lower bounds
+    _memo[(which, scenario + "_stall")].append(r["stall_s"] * 1000)
+    return [r["render_s"]]
+
+
+def _stall(which: str, scenario: str) -> list:
+    if not _memo[(which, scenario + "_stall")]:
+        _render(which, scenario)
+    return [_memo[(which, scenario + "_stall")].pop(0)]
+
+
+def figures(quick: bool) -> list:
+    have_peer = importlib.util.find_spec("qtconsole") is not None
+    theirs = (lambda f: f) if have_peer else (lambda f: None)
+    return [
+        Figure("console_launch", "console launch → ready prompt", "ms", peer="qtconsole", target=0.45,
+               runs=5, quick_runs=2, ours=lambda: _launch("ours"), theirs=theirs(lambda: _launch("theirs"))),
+        Figure("console_rss", "console RSS at the prompt", "MiB", peer="qtconsole", target=0.85,
+               runs=5, quick_runs=2, ours=lambda: _rss("ours"), theirs=theirs(lambda: _rss("theirs"))),
+        Figure("render_100k", "100,000 lines rendered (ours: full scrollback; qtconsole: its 500-line cap)", "s",
+               peer="qtconsole", target=0.5, runs=2, quick_runs=1,
+               ours=lambda: _render("ours", "flood"), theirs=theirs(lambda: _render("theirs", "flood"))),
+        Figure("render_100k_stall", "100,000 lines: longest event-loop stall", "ms", peer="qtconsole",
+               runs=2, quick_runs=1, abs_target=30.0,
+               ours=lambda: _stall("ours", "flood"), theirs=theirs(lambda: _stall("theirs", "flood"))),
+        Figure("render_long_line", "one 1,000,000-character line rendered", "s", peer="qtconsole",
+               target=None, runs=2, quick_runs=1, abs_target=0.2,
+               ours=lambda: _render("ours", "longline"),
+               theirs=theirs(lambda: _render("theirs", "longline"))),
+        Figure("render_long_line_stall", "1,000,000-character line: longest stall", "ms", peer="qtconsole",
+               runs=2, quick_runs=1, abs_target=50.0,
+               ours=lambda: _stall("ours", "longline"), theirs=theirs(lambda: _stall("theirs", "longline"))),
+    ]
+
+
+def notes() -> list:
+    return [f"{what} had not finished after {PEER_RENDER_CAP:.0f} s: its figures are lower bounds"
+            for what in sorted(UNFINISHED)]
