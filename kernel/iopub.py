@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import os
 import threading
 import time
@@ -153,7 +154,9 @@ class IOPubThread:
             while True:
                 timeout = None
                 if self._timers:
-                    timeout = max(0.0, (self._timers[0][0] - time.monotonic()) * 1000)
+                    # Rounded up: zmq_poll counts whole milliseconds, and a
+                    # timeout rounded down to 0 would spin until the timer is due.
+                    timeout = max(0, math.ceil((self._timers[0][0] - time.monotonic()) * 1000))
                 events = dict(poller.poll(timeout))
                 if self._wake_r in events:
                     try:

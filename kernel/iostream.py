@@ -248,7 +248,8 @@ class CapturedStreams:
         self.stdout = OutStream("stdout", self.batcher, sys.__stdout__, before_write=self._drain_fast)
         self.stderr = OutStream("stderr", self.batcher, sys.__stderr__, before_write=self._drain_fast)
         self._in_request = False
-        self._generation = 0
+        self._started_since_tick = False
+        self._pumping = False
         self._saved: tuple = ()
 
     def install(self) -> None:
@@ -278,28 +279,33 @@ class CapturedStreams:
         self.batcher.flush()
 
     # -- the fast form while a cell runs ----------------------------------------
+    # A "pump" drains the fast stream every interval on the IOPub thread. It
+    # starts with a request and stops at the first tick that finds no request
+    # running and none started since the previous tick, so back-to-back short
+    # requests cost no timer wake-ups at all, and the tick after a request
+    # ends catches writes that raced the swap back to the Python-level stdout.
     def begin_request(self) -> None:
         if sys.stdout is self.stdout:  # leave a stdout the user installed alone
             sys.stdout = self.fast_stdout
-        self._in_request = True
-        self._generation += 1
-        if self._schedule is not None:
-            generation = self._generation
-            self._schedule(self.interval, lambda: self._tick(generation))
+        with self.batcher.lock:
+            self._in_request = True
+            self._started_since_tick = True
+            start_pump = not self._pumping and self._schedule is not None
+            self._pumping = self._pumping or start_pump
+        if start_pump:
+            self._schedule(self.interval, self._pump)
 
     def end_request(self) -> None:
         self._in_request = False
         if sys.stdout is self.fast_stdout:
             sys.stdout = self.stdout
         self.flush()
-        if self._schedule is not None:
-            # A thread that looked sys.stdout up just before the swap may still
-            # write into the fast stream: one more drain catches that.
-            self._schedule(self.interval, self.flush)
 
-    def _tick(self, generation: int) -> None:
-        """While a cell runs: drain the fast stream every interval (IOPub thread)."""
-        if not self._in_request or generation != self._generation:
-            return
+    def _pump(self) -> None:
         self.flush()
-        self._schedule(self.interval, lambda: self._tick(generation))
+        with self.batcher.lock:
+            again = self._in_request or self._started_since_tick
+            self._started_since_tick = False
+            self._pumping = again
+        if again:
+            self._schedule(self.interval, self._pump)
