@@ -33,7 +33,7 @@ from . import iostream, language, lifecycle
 from .connect import ConnectionInfo
 from .eventloops import ZmqLoop, drain_pipe
 from .fields import BadRequest, cursor_field, field
-from .interrupts import InterruptHandling
+from .interrupts import InterruptHandling, interruptible
 from .iopub import IOPubThread
 from .logutil import RateLimitedLog
 from .zmqutil import NOBLOCK, recv_frames, send_frames
@@ -168,6 +168,7 @@ class KernelApp:
     def start(self) -> None:
         """Start the helper threads and the engine warm-up."""
         self.streams = iostream.CapturedStreams(self._send_stream, self.iopub.call_later)
+        self.streams.set_checkpoint(self.interrupts.checkpoint)
         self.streams.install()
         in_main = threading.current_thread() is threading.main_thread()
         if in_main:
@@ -313,13 +314,9 @@ class KernelApp:
             while not self.stopping:
                 if not poller.poll(200):
                     continue
-                while True:
+                while (received := self.receive(sock, "control")) is not None:
                     try:
-                        frames = recv_frames(sock, NOBLOCK)
-                    except zmq.Again:
-                        break
-                    try:
-                        self.dispatch(sock, frames, self.control_handlers, "control")
+                        self.handle(sock, *received, self.control_handlers)
                     except Exception:  # a bug must not cost the kernel its control channel
                         log.exception("failed to handle a message on control")
         except Exception:
@@ -339,24 +336,25 @@ class KernelApp:
         served by the new loop."""
         loop = self.event_loop
         while not self.stopping and self.event_loop is loop:
-            if self._deferred:
-                idents, msg = self._deferred.popleft()
-                self.handle(self.shell_socket, idents, msg, self.shell_handlers)
-                continue
-            try:
-                frames = recv_frames(self.shell_socket, NOBLOCK)
-            except zmq.Again:
+            received = self._deferred.popleft() if self._deferred else self.receive(self.shell_socket, "shell")
+            if received is None:
                 return
-            self.dispatch(self.shell_socket, frames, self.shell_handlers, "shell")
+            self.handle(self.shell_socket, *received, self.shell_handlers)
 
-    def dispatch(self, sock: zmq.Socket, frames: list, handlers: dict, channel: str) -> None:
-        try:
-            idents, msg = self.session.deserialize(frames)
-        except WireError as exc:
-            self._dropped.warning(f"{channel}:{type(exc).__name__}:{exc.reason}",
-                                  "dropped a message on %s: %s", channel, exc.reason)
-            return
-        self.handle(sock, idents, msg, handlers)
+    def receive(self, sock: zmq.Socket, channel: str) -> Optional[tuple]:
+        """The next verified message waiting on ``sock``, as (identities,
+        message), or None when nothing waits. Messages that fail the wire's
+        checks are dropped here, with one rate-limited log line per reason."""
+        while True:
+            try:
+                frames = recv_frames(sock, NOBLOCK)
+            except zmq.Again:
+                return None
+            try:
+                return self.session.deserialize(frames)
+            except WireError as exc:
+                self._dropped.warning(f"{channel}:{type(exc).__name__}:{exc.reason}",
+                                      "dropped a message on %s: %s", channel, exc.reason)
 
     def handle(self, sock: zmq.Socket, idents: list, msg: dict, handlers: dict) -> None:
         msg_type = msg["msg_type"]
@@ -451,20 +449,12 @@ class KernelApp:
     def _take_queued_executes(self) -> list:
         """Executes already waiting on shell; other requests stay queued, in order."""
         taken = []
-        while True:
-            try:
-                frames = recv_frames(self.shell_socket, NOBLOCK)
-            except zmq.Again:
-                return taken
-            try:
-                idents, msg = self.session.deserialize(frames)
-            except WireError as exc:
-                self._dropped.warning(f"shell:{exc.reason}", "dropped a message on shell: %s", exc.reason)
-                continue
-            if msg["msg_type"] != "execute_request":
-                self._deferred.append((idents, msg))
-                continue
-            taken.append((idents, msg))
+        while (received := self.receive(self.shell_socket, "shell")) is not None:
+            if received[1]["msg_type"] == "execute_request":
+                taken.append(received)
+            else:
+                self._deferred.append(received)
+        return taken
 
     def _abort_executes(self, queued: list) -> None:
         """After a failed cell, the executes queued behind it are answered 'aborted'."""
@@ -553,10 +543,14 @@ class KernelApp:
         if os.getpid() == self.pid:
             self.streams.flush()
 
+    def checkpoint(self) -> None:
+        self.interrupts.checkpoint()
+
     def _send_stream(self, name: str, text: str) -> None:
         self.iopub.send("stream", {"name": name, "text": text}, parent=self.parent,
                         topic=b"stream." + name.encode())
 
+    @interruptible
     def request_input(self, prompt: str, password: bool) -> str:
         """Ask the frontend that sent the current request for one line."""
         from IPython.core.error import StdinNotImplementedError
@@ -592,18 +586,10 @@ class KernelApp:
                     drain_pipe(self.wake_fd)
                     if self.stopping:
                         raise EOFError("the kernel is shutting down")
-                try:
-                    frames = recv_frames(sock, NOBLOCK)
-                except zmq.Again:
+                received = self.receive(sock, "stdin")
+                if received is None or received[1]["msg_type"] != "input_reply":
                     continue
-                try:
-                    _, reply = self.session.deserialize(frames)
-                except WireError as exc:
-                    self._dropped.warning(f"stdin:{exc.reason}", "dropped a message on stdin: %s", exc.reason)
-                    continue
-                if reply["msg_type"] != "input_reply":
-                    continue
-                value = reply["content"].get("value", "")
+                value = received[1]["content"].get("value", "")
                 if not isinstance(value, str):
                     value = str(value)
                 if value == "\x04":  # Ctrl+D in the frontend

@@ -9,10 +9,15 @@ Why more than ``signal.signal(SIGINT, default_int_handler)``:
    lost that way (about one time in forty on a busy 2-core machine). So every
    signal also writes to a pipe (``signal.set_wakeup_fd``) that a watcher
    thread reads; while code runs, the watcher re-sends SIGINT to the main
-   thread until the Python-level handler has actually run. The handler empties
-   the pipe, so the watcher only acts on signals nobody has handled.
+   thread until the Python-level handler has raised KeyboardInterrupt. The
+   handler empties the pipe when it raises, so the watcher only acts on
+   signals nobody has handled.
 2. A GUI toolkit's event loop blocks in C and retries its poll after a signal
    without returning to Python, so the watcher also wakes the main loop.
+3. A KeyboardInterrupt raised inside a weakref callback or ``__del__`` is
+   swallowed, and one raised in the middle of the kernel's own work (sending
+   a multipart message) would corrupt it. The handler declines to raise there,
+   and the watcher's next signal finds the main thread somewhere safe.
 
 Other helper threads must block SIGINT (the kernel starts them with it
 blocked), so that the kernel delivers it to the main thread.
@@ -38,9 +43,42 @@ except ImportError:  # pragma: no cover - other Python implementations
     _set_handler = signal.signal
 _SIGINT = int(signal.SIGINT)
 
-#: How long, and how often, an unnoticed interrupt is re-sent.
-RESEND_FOR = 2.0
+#: How long, and how often, an interrupt not yet turned into a
+#: KeyboardInterrupt is sent again (it may be deferred while the main thread
+#: is in the kernel's own code, e.g. sending a large output).
+RESEND_FOR = 30.0
 RESEND_EVERY = 0.05
+
+
+_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: Kernel functions under which user code runs, or which wait on the user's
+#: behalf (input()): an interrupt may surface there. Registered by their modules.
+INTERRUPTIBLE: set = set()
+
+
+def interruptible(func: Callable) -> Callable:
+    """Mark a kernel function as a safe place for KeyboardInterrupt to arise in
+    the code it calls (see _unsafe_to_interrupt)."""
+    INTERRUPTIBLE.add(func.__code__)
+    return func
+
+
+def _unsafe_to_interrupt(frame) -> bool:
+    """Whether a KeyboardInterrupt raised at ``frame`` would be lost or do harm.
+
+    The import system's weakref callbacks swallow exceptions, and the kernel's
+    own machinery must not stop halfway (half a multipart message corrupts a
+    socket; a request must get its reply). So, walking outward, the first
+    kernel frame met must be one that runs user code or waits for the user.
+    """
+    if frame.f_code.co_filename.startswith("<frozen "):
+        return True
+    f = frame
+    while f is not None:
+        if f.f_code.co_filename.startswith(_KERNEL_DIR):
+            return f.f_code not in INTERRUPTIBLE
+        f = f.f_back
+    return False
 
 
 class InterruptHandling:
@@ -52,7 +90,12 @@ class InterruptHandling:
         os.set_blocking(self._signal_r, False)
         os.set_blocking(self._signal_w, False)
         self.executing = False
-        self._handled = 0  # SIGINTs the Python-level handler turned into KeyboardInterrupt
+        #: A SIGINT arrived (the watcher read its byte) that no handler has yet
+        #: turned into a KeyboardInterrupt. The lock orders the watcher's view
+        #: of the pipe with the handler's.
+        self._pending = False
+        self._deferred = False  # the handler declined to raise (unsafe place)
+        self._lock = threading.RLock()
         self._main_ident = threading.main_thread().ident
 
     def install(self) -> None:
@@ -63,6 +106,7 @@ class InterruptHandling:
 
     def set_executing(self, executing: bool) -> None:
         self.executing = executing
+        self._deferred = False
         if threading.current_thread() is threading.main_thread():
             _set_handler(_SIGINT, self._busy_handler if executing else self._idle_handler)
 
@@ -73,8 +117,28 @@ class InterruptHandling:
     # -- handlers (main thread) ------------------------------------------------------
     def _busy_handler(self, signum, frame) -> None:
         __tracebackhide__ = True  # the engine also cuts this frame from tracebacks
-        drain_pipe(self._signal_r)  # handled: no longer news for the watcher
-        self._handled += 1
+        if frame is not None and _unsafe_to_interrupt(frame):
+            # Not here. The kernel code that was running raises it when it
+            # returns to the user's code (checkpoint()); failing that, the
+            # signal's byte is still in the pipe, so the watcher knows it is
+            # pending and sends it again in a moment.
+            log.debug("SIGINT deferred out of %s", frame.f_code.co_filename)
+            self._deferred = True
+            return
+        self._raise()
+
+    def checkpoint(self) -> None:
+        """Called by kernel code that user code called, as it returns: an
+        interrupt deferred while it ran surfaces now, where the user's code is."""
+        if self._deferred and self.executing and threading.current_thread() is threading.main_thread():
+            self._raise()
+
+    def _raise(self) -> None:
+        __tracebackhide__ = True
+        with self._lock:
+            drain_pipe(self._signal_r)  # this signal's byte: handled, no longer news
+            self._pending = False
+            self._deferred = False
         raise KeyboardInterrupt
 
     def _idle_handler(self, signum, frame) -> None:
@@ -84,14 +148,19 @@ class InterruptHandling:
     def _watch(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         while True:
-            seen = self._handled  # taken before the signal arrives
             select.select([self._signal_r], [], [])
-            if not drain_pipe(self._signal_r):
-                continue  # the handler ran first and took the bytes
+            with self._lock:
+                if drain_pipe(self._signal_r):
+                    self._pending = True  # arrived, and no handler has turned it into KeyboardInterrupt
+            if not self._pending:
+                continue
             self._wake_main()
             deadline = time.monotonic() + RESEND_FOR
-            while self.executing and self._handled == seen and time.monotonic() < deadline:
+            while self._pending and self.executing and time.monotonic() < deadline:
                 time.sleep(RESEND_EVERY)
-                if self.executing and self._handled == seen:
-                    log.debug("SIGINT not handled yet; sending it to the main thread again")
-                    signal.pthread_kill(self._main_ident, signal.SIGINT)
+                with self._lock:
+                    if self._pending and self.executing:
+                        log.debug("SIGINT not handled yet; sending it to the main thread again")
+                        signal.pthread_kill(self._main_ident, signal.SIGINT)
+                        self._wake_main()  # a toolkit's loop run by user code, too
+            self._pending = False  # handled, or the cell it was meant for is over

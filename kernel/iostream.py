@@ -83,21 +83,19 @@ class StreamBatcher:
             self._send(self._name, text[start:start + CHUNK_SIZE])
 
 
-class OutStream(io.TextIOBase):
-    """A Python-level text stream feeding the batcher (stderr; stdout when idle).
+class _CapturedText(io.TextIOBase):
+    """What both captured stream kinds share: a write-only UTF-8 text stream
+    whose text ends up in the batcher, with the process's real stream behind
+    it for ``fileno()`` and for forked children."""
 
-    In a forked child (``os.fork``, multiprocessing) the parent's sockets are
-    off limits, so writes go to the process's original stream instead.
-    """
-
-    def __init__(self, name: str, batcher: StreamBatcher, original=None,
-                 before_write: Optional[Callable[[], None]] = None):
+    def __init__(self, name: str, batcher: StreamBatcher, original=None):
         super().__init__()
         self.name = name
         self._batcher = batcher
         self._original = original
-        self._before_write = before_write
-        self._pid = os.getpid()
+        #: Run as each call from user code returns (the kernel lets an
+        #: interrupt that arrived meanwhile surface there).
+        self.checkpoint: Callable[[], None] = _nothing
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -116,6 +114,30 @@ class OutStream(io.TextIOBase):
     def readable(self) -> bool:
         return False
 
+    def fileno(self) -> int:
+        """The process's real descriptor, for code that insists on one."""
+        if self._original is None:
+            raise io.UnsupportedOperation("fileno")
+        return self._original.fileno()
+
+    def close(self) -> None:
+        # Code that closes sys.stdout must not take the kernel's output with it.
+        self.flush()
+
+
+class OutStream(_CapturedText):
+    """A Python-level text stream feeding the batcher (stderr; stdout when idle).
+
+    In a forked child (``os.fork``, multiprocessing) the parent's sockets are
+    off limits, so writes go to the process's original stream instead.
+    """
+
+    def __init__(self, name: str, batcher: StreamBatcher, original=None,
+                 before_write: Optional[Callable[[], None]] = None):
+        super().__init__(name, batcher, original)
+        self._before_write = before_write
+        self._pid = os.getpid()
+
     def write(self, s: str) -> int:
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
@@ -128,6 +150,7 @@ class OutStream(io.TextIOBase):
             if self._before_write is not None:
                 self._before_write()
             self._batcher.write(self.name, s)
+            self.checkpoint()
         return len(s)
 
     def writelines(self, lines) -> None:
@@ -142,19 +165,10 @@ class OutStream(io.TextIOBase):
         if self._before_write is not None:
             self._before_write()
         self._batcher.flush()
-
-    def fileno(self) -> int:
-        """The process's real descriptor, for code that insists on one."""
-        if self._original is None:
-            raise io.UnsupportedOperation("fileno")
-        return self._original.fileno()
-
-    def close(self) -> None:
-        # Code that closes sys.stdout must not take the kernel's output with it.
-        self.flush()
+        self.checkpoint()
 
 
-class FastOutStream(io.TextIOBase):
+class FastOutStream(_CapturedText):
     """stdout while a cell runs: ``write`` *is* ``list.append``.
 
     ``print()`` looks ``write`` up and calls it from C, so with a C method
@@ -171,26 +185,9 @@ class FastOutStream(io.TextIOBase):
     """
 
     def __init__(self, name: str, batcher: StreamBatcher, original=None):
-        super().__init__()
-        self.name = name
-        self._batcher = batcher
-        self._original = original
+        super().__init__(name, batcher, original)
         self._items: list = []
         self.write = self._items.append  # type: ignore[method-assign]
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
-    @property
-    def errors(self) -> str:  # type: ignore[override]
-        return "strict"
-
-    def isatty(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return True
 
     def writelines(self, lines) -> None:
         self._items.extend(lines)
@@ -214,18 +211,15 @@ class FastOutStream(io.TextIOBase):
     def flush(self) -> None:
         self.drain()
         self._batcher.flush()  # a user's flush means "now", not "within 50 ms"
+        self.checkpoint()
 
     def forget(self) -> None:
         """In a forked child: what the parent had written is not the child's."""
         self._items.clear()
 
-    def fileno(self) -> int:
-        if self._original is None:
-            raise io.UnsupportedOperation("fileno")
-        return self._original.fileno()
 
-    def close(self) -> None:
-        self.flush()
+def _nothing() -> None:
+    pass
 
 
 def _as_text(item) -> str:
@@ -251,6 +245,10 @@ class CapturedStreams:
         self._started_since_tick = False
         self._pumping = False
         self._saved: tuple = ()
+
+    def set_checkpoint(self, checkpoint: Callable[[], None]) -> None:
+        for stream in (self.fast_stdout, self.stdout, self.stderr):
+            stream.checkpoint = checkpoint
 
     def install(self) -> None:
         self._saved = (sys.stdout, sys.stderr)

@@ -26,6 +26,8 @@ from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Any as AnyTrait, Bool, Type, default
 
+from .interrupts import interruptible
+
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +44,10 @@ class Outlet(Protocol):
     def request_input(self, prompt: str, password: bool) -> str:
         """Ask the requesting frontend for a line; raise KeyboardInterrupt if
         interrupted, StdinNotImplementedError if it cannot answer."""
+
+    def checkpoint(self) -> None:
+        """Called as kernel work done for user code returns to it: an
+        interrupt that arrived meanwhile is raised here."""
 
 
 # -- IPython hooks that route output to the outlet --------------------------
@@ -73,9 +79,11 @@ class KernelDisplayPublisher(DisplayPublisher):
     def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:
         content = {"data": data, "metadata": metadata or {}, "transient": transient or {}}
         self.shell.outlet.publish("update_display_data" if update else "display_data", content)
+        self.shell.outlet.checkpoint()
 
     def clear_output(self, wait: bool = False) -> None:
         self.shell.outlet.publish("clear_output", {"wait": bool(wait)})
+        self.shell.outlet.checkpoint()
 
 
 class KernelExitAutocall(ExitAutocall):
@@ -216,6 +224,7 @@ class PythonEngine:
         return self.shell.execution_count
 
     # -- requests --------------------------------------------------------------
+    @interruptible
     def execute(self, code: str, silent: bool = False, store_history: bool = True,
                 user_expressions: Optional[dict] = None, allow_stdin: bool = True) -> dict:
         shell = self.shell

@@ -23,6 +23,7 @@ import zmq
 
 from . import guisupport
 from .eventloops import GuiUnavailable, drain_pipe, sigint_blocked
+from .interrupts import interruptible
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class TkLoop:
             nonlocal woke
             woke = True
 
+        @interruptible  # a Tk file handler: what it raises leaves the user's mainloop()
         def on_wake(*_args) -> None:
             drain_pipe(app.wake_fd)
             on_ready()

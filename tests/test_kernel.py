@@ -140,9 +140,17 @@ def test_streams_are_flushed_before_reply_and_idle(skc):
 def test_interleaved_stdout_and_stderr_keep_their_order(skc):
     code = "import sys\nfor i in range(50):\n    print('o', i)\n    print('e', i, file=sys.stderr)\n"
     _, msgs = run(skc, code)
-    streams = [(m["content"]["name"], m["content"]["text"]) for m in msgs if m["msg_type"] == "stream"]
+    runs = []  # consecutive messages of one stream joined: a flush may split a line
+    for m in msgs:
+        if m["msg_type"] != "stream":
+            continue
+        name, text = m["content"]["name"], m["content"]["text"]
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + text)
+        else:
+            runs.append((name, text))
     lines = []
-    for name, text in streams:
+    for name, text in runs:
         lines += [(name, line) for line in text.splitlines()]
     expected = []
     for i in range(50):
@@ -379,3 +387,19 @@ def test_interrupt_traceback_shows_only_user_code(kc):
     text = strip_ansi("\n".join(error["traceback"]))
     assert "time.sleep(60)" in text
     assert "kernel/" not in text and "interrupts.py" not in text
+
+
+def test_interrupting_a_flood_of_flushes_never_corrupts_iopub(kc):
+    """An interrupt landing while the kernel sends output must wait until the
+    message is out: a multipart message cut in half would reach clients as
+    garbage (dropped for a bad signature)."""
+    for _ in range(10):
+        msg_id = kc.execute("while True:\n    print('x' * 100, flush=True)")
+        while kc.get_iopub_msg(timeout=60)["msg_type"] != "stream":
+            pass
+        kc.interrupt()
+        assert shell_reply(kc, msg_id)["content"]["ename"] == "KeyboardInterrupt"
+        iopub_until_idle(kc, msg_id)
+    assert kc.iopub_channel.dropped == 0
+    reply, msgs = run(kc, "print('fine')")
+    assert stdout_of(msgs) == "fine\n"
