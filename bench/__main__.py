@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from . import floor, kernels, report
-from .harness import Figure, Result, run_figure
+from .harness import Figure, run_figure
 
 
 def peer_status() -> tuple:

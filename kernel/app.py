@@ -31,11 +31,12 @@ import zmq
 
 from . import iostream, language, lifecycle
 from .connect import ConnectionInfo
-from .eventloops import ZmqLoop, drain_pipe
+from .eventloops import ZmqLoop
 from .fields import BadRequest, cursor_field, field
-from .interrupts import InterruptHandling, interruptible
+from .interrupts import InterruptHandling
 from .iopub import IOPubThread
 from .logutil import RateLimitedLog
+from .stdin import InputRequests, StdinNotAvailable
 from .zmqutil import NOBLOCK, recv_frames, send_frames
 from .wire import PROTOCOL_VERSION, Session, WireError
 
@@ -90,7 +91,6 @@ class KernelApp:
         self._engine: Any = None
         self._engine_error: Optional[BaseException] = None
         self._engine_ready = threading.Event()
-        self._stdin_lock = threading.Lock()
         self.wake_fd, self._wake_w = os.pipe()
         os.set_blocking(self.wake_fd, False)
         os.set_blocking(self._wake_w, False)
@@ -129,6 +129,8 @@ class KernelApp:
         self.control_socket = self._router(ctx)
         self.stdin_socket = self._router(ctx)
         self.stdin_socket.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.stdin = InputRequests(self.stdin_socket, self.session, self.receive, self.wake_fd,
+                                   lambda: self.stopping)
         self.hb_socket = self._router(self.hb_context)
         self.iopub = IOPubThread(ctx, self.session)
         for name, sock in (("shell", self.shell_socket), ("control", self.control_socket),
@@ -550,7 +552,6 @@ class KernelApp:
         self.iopub.send("stream", {"name": name, "text": text}, parent=self.parent,
                         topic=b"stream." + name.encode())
 
-    @interruptible
     def request_input(self, prompt: str, password: bool) -> str:
         """Ask the frontend that sent the current request for one line."""
         from IPython.core.error import StdinNotImplementedError
@@ -562,39 +563,10 @@ class KernelApp:
         # Output written before input() must be on the wire before the prompt
         # is: the two travel on different sockets.
         self.iopub.flush(1.0)
-        msg = self.session.msg("input_request", {"prompt": prompt, "password": password}, parent=self.parent)
-        sock = self.stdin_socket
-        with self._stdin_lock:
-            while True:  # answers to earlier, abandoned prompts are stale
-                try:
-                    recv_frames(sock, NOBLOCK)
-                except zmq.Again:
-                    break
-            try:
-                send_frames(sock, self.session.serialize(msg, self.parent_idents))
-            except zmq.ZMQError as exc:
-                raise StdinNotImplementedError(
-                    f"input() is not available: the frontend has no stdin channel ({exc.strerror})"
-                ) from None
-            poller = zmq.Poller()
-            poller.register(sock, zmq.POLLIN)
-            poller.register(self.wake_fd, zmq.POLLIN)
-            while True:
-                # Blocks without CPU. SIGINT wakes it through the wake pipe and
-                # its handler raises KeyboardInterrupt right here.
-                if self.wake_fd in dict(poller.poll()):
-                    drain_pipe(self.wake_fd)
-                    if self.stopping:
-                        raise EOFError("the kernel is shutting down")
-                received = self.receive(sock, "stdin")
-                if received is None or received[1]["msg_type"] != "input_reply":
-                    continue
-                value = received[1]["content"].get("value", "")
-                if not isinstance(value, str):
-                    value = str(value)
-                if value == "\x04":  # Ctrl+D in the frontend
-                    raise EOFError("EOF when reading a line")
-                return value
+        try:
+            return self.stdin.ask(prompt, password, self.parent, self.parent_idents)
+        except StdinNotAvailable as exc:
+            raise StdinNotImplementedError(str(exc)) from None
 
 
 def _default_engine(app: KernelApp) -> Any:

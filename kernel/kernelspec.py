@@ -8,7 +8,6 @@ paths holding ``kernel.json`` (``argv`` with ``{connection_file}``,
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path

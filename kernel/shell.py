@@ -13,7 +13,6 @@ import builtins
 import getpass
 import logging
 import re
-import sys
 import threading
 from contextlib import contextmanager
 from typing import Any, Optional, Protocol

@@ -403,3 +403,18 @@ def test_interrupting_a_flood_of_flushes_never_corrupts_iopub(kc):
     assert kc.iopub_channel.dropped == 0
     reply, msgs = run(kc, "print('fine')")
     assert stdout_of(msgs) == "fine\n"
+
+
+def test_only_the_asking_frontend_can_answer_input(km, kc):
+    other = km.client(username="someone-else")
+    other.wait_for_ready(timeout=60)
+    try:
+        msg_id = kc.execute("v = input('yours? ')")
+        req = kc.get_stdin_msg(timeout=60)
+        other.input("not mine to answer")  # sent on the other client's stdin socket
+        kc.input("the answer", parent=req["header"])
+        assert shell_reply(kc, msg_id)["content"]["status"] == "ok"
+        reply, _ = run(kc, "pass", user_expressions={"v": "v"})
+        assert reply["content"]["user_expressions"]["v"]["data"]["text/plain"] == "'the answer'"
+    finally:
+        other.stop_channels()
