@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHead
 
 from . import logsetup
 from .about import about_html, component_versions, kernel_versions
+from .icons import app_icon
 from .shortcuts import Command, commands, shown_keys
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def show_about(window: "MainWindow") -> QMessageBox:
     box.setObjectName("about_dialog")
     box.setTextFormat(Qt.RichText)
     box.setTextInteractionFlags(Qt.TextSelectableByMouse)
-    icon = window.windowIcon()
+    icon = app_icon()
     if not icon.isNull():
         box.setIconPixmap(icon.pixmap(64, 64))
     box.setAttribute(Qt.WA_DeleteOnClose)

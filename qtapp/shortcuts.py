@@ -69,16 +69,17 @@ def _action_label(action: QAction) -> str:
 def _menu_path(action: QAction) -> str:
     """'View > Zoom in': where a user finds the action."""
     label = _action_label(action)
-    for widget in action.associatedWidgets():
-        if isinstance(widget, QMenu):
-            titles = []
-            menu: Optional[QMenu] = widget
-            while isinstance(menu, QMenu):
-                titles.insert(0, menu.title().replace("&", ""))
-                parent = menu.menuAction().associatedWidgets()
-                menu = next((w for w in parent if isinstance(w, QMenu)), None)
-            return " > ".join(titles + [label])
-    return label
+    menu = _titled_menu(action)
+    titles = []
+    while menu is not None:
+        titles.insert(0, menu.title().replace("&", ""))
+        menu = _titled_menu(menu.menuAction())
+    return " > ".join(titles + [label])
+
+
+def _titled_menu(action: QAction) -> Optional[QMenu]:
+    """The menu holding ``action`` (not the menu bar's untitled overflow menu)."""
+    return next((w for w in action.associatedWidgets() if isinstance(w, QMenu) and w.title()), None)
 
 
 def commands(window: "MainWindow") -> List[Command]:
