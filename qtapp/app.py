@@ -105,6 +105,8 @@ class ConsoleApp(QObject):
         console.prompt_changed.connect(lambda count, c=console: count is not None and c.is_ready and
                                        log.info("console ready: %s", c.editor.prompt.strip()))
         console.ready.connect(lambda _info, c=console: log.info("kernel connection file: %s", _connection_file(c)))
+        console.executed.connect(lambda reply: log.debug("cell %s finished: %s", reply["content"].get(
+            "execution_count"), reply["content"].get("status")))
         config = self.prefs.config
         problems = [str(p) for p in config.problems]
         problems += apply_bindings(window, config.keys, source=str(config.path or "configuration"))

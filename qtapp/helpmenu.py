@@ -47,13 +47,18 @@ class ShortcutsDialog(QDialog):
         self.table = QTableWidget(len(self.commands), 4, self)
         self.table.setHorizontalHeaderLabels(["Keys", "Command", "Where", "Config name"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
         for row, command in enumerate(self.commands):
             cells = (shown_keys(command), command.description, KIND_TITLES.get(command.kind, command.kind),
                      command.name)
             for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(row, column, item)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
@@ -63,7 +68,7 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(760, 560)
+        self.resize(880, 600)
 
     def rows(self) -> List[List[str]]:
         """The table as text (what a user reads)."""

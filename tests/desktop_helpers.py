@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -103,3 +104,36 @@ def xprop(display: str, *args: str) -> Optional[str]:
         return None
     out = subprocess.run(["xprop", "-display", display, *args], capture_output=True, text=True, timeout=30)
     return out.stdout + out.stderr
+
+
+_GRAB = ("import sys\n"
+         "from PyQt5.QtGui import QGuiApplication\n"
+         "app = QGuiApplication(['screen-grab'])\n"
+         "sys.exit(0 if app.primaryScreen().grabWindow(0).save(sys.argv[1]) else 1)\n")
+
+
+def grab_screen(display: str, path: Path) -> Path:
+    """The whole X screen as a PNG, taken by a separate X client (as `import -window root` would)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-c", _GRAB, str(path)], env=display_env(display, QT_QPA_PLATFORM="xcb"),
+                   check=True, timeout=60, capture_output=True)
+    return path
+
+
+class XDo:
+    """xdotool on one display: real key presses through the X server (XTEST)."""
+
+    def __init__(self, display: str):
+        self.env = display_env(display)
+
+    def __call__(self, *args: str) -> str:
+        out = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"xdotool {' '.join(args)} failed: {out.stderr.strip()}")
+        return out.stdout
+
+    def type(self, text: str) -> None:
+        self("type", "--delay", "25", "--", text)
+
+    def key(self, *keys: str) -> None:
+        self("key", "--delay", "25", *keys)

@@ -300,7 +300,9 @@ class ConsoleController(QObject):
 
     def _act_on_completeness(self, source: str, status: str, indent: str) -> None:
         if self.view.input_text() != source:
+            log.debug("Enter: ignored (typed on meanwhile)")
             return  # typed on meanwhile: that Enter is stale
+        log.debug("Enter: the cell is %s", status)
         if status in ("complete", "invalid"):
             self._run_editor(source)
         else:
