@@ -29,7 +29,7 @@ from .exitexport import ExportOnClose, numbered
 from .kernelprefs import KernelPreferences
 from .mainwindow import MainWindow
 from .settings import Preferences
-from .shortcuts import apply_bindings
+from .shortcuts import apply_bindings, apply_to_keymap
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ def make_console(options: argparse.Namespace, prefs: Preferences) -> ConsoleWidg
     console.editor_command = settings["console.editor"] or None
     console.paging = settings["console.paging"]
     console.kernel_preferences = KernelPreferences(console, settings["kernel.figure_format"])
+    apply_to_keymap(console.keymap, prefs.config.keys)
     console.set_zoom(prefs.zoom)
     return console
 

@@ -273,8 +273,8 @@ def apply_document(config: UserConfig, document: Mapping[str, Any]) -> None:
             _read_keys(config, table)
             continue
         if section not in SECTIONS:
-            config.report(ConfigProblem(path, section, "unknown section (ignored)" + _near(section, SECTIONS
-                                                                                       + (KEYS_SECTION,))))
+            known = SECTIONS + (KEYS_SECTION,)
+            config.report(ConfigProblem(path, section, "unknown section (ignored)" + _near(section, known)))
             continue
         if not isinstance(table, dict):
             config.report(ConfigProblem(path, section, f"expected a [{section}] table, got {_describe(table)}"))
@@ -324,27 +324,32 @@ def _show(value: Any) -> str:
     return toml_value(value)
 
 
-#: argparse dest -> (setting, how the option's value becomes the setting's)
-OPTION_SETTINGS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
-    "font": ("appearance.font_family", lambda v: v),
-    "font_size": ("appearance.font_size", lambda v: v),
-    "theme": ("appearance.theme", lambda v: v),
-    "style": ("appearance.syntax_style", lambda v: v),
-    "scrollback": ("console.scrollback_mb", lambda v: v),
-    "paging": ("console.paging", lambda v: v),
-    "editor": ("console.editor", lambda v: v),
-    "username": ("kernel.username", lambda v: v),
-    "no_confirm_restart": ("kernel.confirm_restart", lambda v: False if v else None),
-    "figure_format": ("kernel.figure_format", lambda v: v),
+#: argparse dest -> the setting that option overrides
+OPTION_SETTINGS: Dict[str, str] = {
+    "font": "appearance.font_family",
+    "font_size": "appearance.font_size",
+    "theme": "appearance.theme",
+    "style": "appearance.syntax_style",
+    "scrollback": "console.scrollback_mb",
+    "paging": "console.paging",
+    "editor": "console.editor",
+    "username": "kernel.username",
+    "no_confirm_restart": "kernel.confirm_restart",
+    "figure_format": "kernel.figure_format",
+}
+#: options whose value is not the setting's value as it is (None: the option was not given)
+OPTION_VALUES: Dict[str, Callable[[Any], Any]] = {
+    "no_confirm_restart": lambda given: False if given else None,
 }
 
 
 def option_overrides(options: Any) -> Dict[str, Any]:
     """Settings the command line gives (checked: a bad one raises ValueError naming the option)."""
     out: Dict[str, Any] = {}
-    for dest, (name, convert) in OPTION_SETTINGS.items():
-        raw = getattr(options, dest, None)
-        value = convert(raw) if raw is not None else None
+    for dest, name in OPTION_SETTINGS.items():
+        value = getattr(options, dest, None)
+        if dest in OPTION_VALUES:
+            value = OPTION_VALUES[dest](value)
         if value is None:
             continue
         setting = BY_NAME[name]

@@ -89,9 +89,10 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt5.QtGui import QGuiApplication
 
-    app = QGuiApplication(sys.argv[:1])  # noqa: F841 - QPainter on images needs one
+    app = QGuiApplication(sys.argv[:1])  # QPainter on images needs one
     for path in write_pngs():
         sys.stdout.write(f"{path.relative_to(RESOURCES.parent.parent)}\n")
+    del app
     return 0
 
 

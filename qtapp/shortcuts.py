@@ -17,12 +17,12 @@ from __future__ import annotations
 import difflib
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QAction, QMenu
 
-from .console.keymap import DESCRIPTIONS, Keymap
+from .console.keymap import DEFAULT_BINDINGS, DESCRIPTIONS, Keymap
 
 if TYPE_CHECKING:
     from .mainwindow import MainWindow
@@ -118,32 +118,56 @@ def _hint_links(window: "MainWindow", actions: Mapping[str, QAction]) -> Dict[st
     return links
 
 
-def apply_bindings(window: "MainWindow", bindings: Mapping[str, Sequence[str]],
-                   source: str = "configuration") -> List[str]:
-    """Bind each named command to its keys; returns one message per binding not applied."""
-    keymap = window.console.keymap
-    actions = window_actions(window)
-    links = _hint_links(window, actions)
-    console_names = set(keymap.names())
+def _owners(bindings: Mapping[str, Sequence[str]], known: Set[str],
+            source: str) -> Tuple[Dict[str, str], List[str]]:
+    """key -> the command the user gave it (the last one, when given twice), and what was wrong."""
     problems: List[str] = []
     owner: Dict[str, str] = {}
     for name, keys in bindings.items():
-        if name not in console_names and name not in actions:
-            near = difflib.get_close_matches(name, sorted(console_names | set(actions)), n=1)
+        if name not in known:
+            near = difflib.get_close_matches(name, sorted(known), n=1)
             problems.append(f"{source}: keys.{name}: no command has that name (ignored)"
                             + (f"; did you mean {near[0]!r}?" if near else ""))
             continue
         for key in keys:
-            canonical = QKeySequence(key, QKeySequence.PortableText).toString(QKeySequence.PortableText)
+            canonical = _canon(key)
             if canonical in owner and owner[canonical] != name:
                 problems.append(f"{source}: keys.{name}: {key} is also given to {owner[canonical]}; "
                                 f"{name} gets it")
             owner[canonical] = name
-    for key, name in owner.items():
-        _take_key(key, keymap, actions, keep=name)
+    return owner, problems
+
+
+def apply_to_keymap(keymap: Keymap, bindings: Mapping[str, Sequence[str]]) -> None:
+    """The user's bindings in one console's keymap: its commands get their keys, and keys
+    the user gave to menu commands leave it. (Each console has its own keymap: call this for
+    every console made, e.g. a new tab's.)"""
+    owner, _ = _owners(bindings, set(bindings), "")
+    for key in owner:
+        keymap.unbind_key(key)
     for name, keys in bindings.items():
-        if name in console_names:
+        if name in DEFAULT_BINDINGS:
             keymap.bind(name, [k for k in keys if owner.get(_canon(k)) == name])
+
+
+def apply_bindings(window: "MainWindow", bindings: Mapping[str, Sequence[str]],
+                   source: str = "configuration") -> List[str]:
+    """Bind each named command of the window (its console's and its menus') to the keys the
+    user gave; returns one message per binding not applied as written."""
+    keymap = window.console.keymap
+    actions = window_actions(window)
+    links = _hint_links(window, actions)
+    owner, problems = _owners(bindings, set(keymap.names()) | set(actions), source)
+    apply_to_keymap(keymap, {name: keys for name, keys in bindings.items() if name in keymap.names()
+                             or name in actions})
+    for key, name in owner.items():
+        for other, action in actions.items():
+            if other != name:
+                kept = [s for s in action.shortcuts() if s.toString(QKeySequence.PortableText) != key]
+                if len(kept) != len(action.shortcuts()):
+                    log.debug("key %s moves from %s to %s", key, other, name)
+                    action.setShortcuts(kept)
+    for name, keys in bindings.items():
         if name in actions:
             actions[name].setShortcuts([QKeySequence(k, QKeySequence.PortableText) for k in keys
                                         if owner.get(_canon(k)) == name])
@@ -162,21 +186,6 @@ def apply_bindings(window: "MainWindow", bindings: Mapping[str, Sequence[str]],
 
 def _canon(key: str) -> str:
     return QKeySequence(key, QKeySequence.PortableText).toString(QKeySequence.PortableText)
-
-
-def _take_key(key: str, keymap: Keymap, actions: Mapping[str, QAction], keep: str) -> None:
-    """Remove ``key`` from every command but ``keep``."""
-    had = keymap.unbind_key(key)
-    if had is not None and had != keep:
-        log.debug("key %s moves from %s to %s", key, had, keep)
-    for name, action in actions.items():
-        if name == keep:
-            continue
-        seqs = action.shortcuts()
-        kept = [s for s in seqs if s.toString(QKeySequence.PortableText) != key]
-        if len(kept) != len(seqs):
-            log.debug("key %s moves from %s to %s", key, name, keep)
-            action.setShortcuts(kept)
 
 
 def shown_keys(command: Command) -> str:

@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import QLabel
 from console_helpers import TIMEOUT_MS, run
 from kernel._version import __version__
 from kernel.app import PROTOCOL_VERSION
+from qtapp.__main__ import build_parser
 from qtapp.configfile import default_text
 from qtapp.console.keymap import DEFAULT_BINDINGS
 from qtapp.shortcuts import commands, config_rows
@@ -133,3 +134,19 @@ def test_version_option_lists_the_same_versions():
     body = "\n".join(lines[1:])
     for expected in (qVersion(), PYQT_VERSION_STR, platform.python_version(), zmq.__version__):
         assert expected in body
+
+
+def test_every_console_made_for_the_app_gets_the_users_keys(qtbot, tmp_path):
+    """A console made later (a new tab, a new window) has its own keymap: it is configured too."""
+    from qtapp.app import make_console
+    from qtapp.config import load_config
+    from qtapp.settings import Preferences, open_settings
+
+    (tmp_path / "config.toml").write_text('[keys]\nforce_run = "Ctrl+J"\nzoom_in = "Ctrl+K"\n')
+    options = build_parser().parse_args([])
+    prefs = Preferences(open_settings(str(tmp_path / "w.ini")), load_config(tmp_path / "config.toml"))
+    console = make_console(options, prefs)
+    qtbot.addWidget(console)
+    console.shutdown_kernel_on_close = False  # never started
+    assert [k.toString() for k in console.keymap.keys("force_run")] == ["Ctrl+J"]
+    assert [k.toString() for k in console.keymap.keys("kill_line")] == []  # Ctrl+K went to the menu command
