@@ -73,7 +73,7 @@ def make_console(options: argparse.Namespace, prefs: Preferences) -> ConsoleWidg
     console.shutdown_kernel_on_close = manager is not None
     console.editor_command = settings["console.editor"] or None
     console.paging = settings["console.paging"]
-    console.kernel_preferences = KernelPreferences(console, settings["kernel.figure_format"])
+    KernelPreferences(console, settings["kernel.figure_format"])  # a child of the console: lives as long
     apply_to_keymap(console.keymap, prefs.config.keys)
     console.set_zoom(prefs.zoom)
     return console

@@ -20,7 +20,9 @@ from qtapp.config import (BY_NAME, SETTINGS, ConfigWriteError, EffectiveSettings
                           load_config, option_overrides)
 from qtapp.configfile import default_text, toml_value, update_file, update_text
 from qtapp.console.keymap import DEFAULT_BINDINGS
+from qtapp.kernelprefs import KernelPreferences
 from qtapp.settings import Preferences, migrate_to_config, open_settings
+from test_compat import needs_ipykernel
 from test_mainwindow import open_window
 
 #: a valid value, different from the default, for every setting
@@ -267,7 +269,7 @@ def test_a_window_uses_every_setting_of_the_file(qtbot, tmp_path):
     other.start_channels()
     try:
         other.wait_for_ready(timeout=60)
-        qtbot.waitUntil(lambda: c.kernel_preferences.applied == 1, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: c.findChild(KernelPreferences).applied == 1, timeout=TIMEOUT_MS)
         run(qtbot, c, "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()")
         seen = []
         while not any(m["msg_type"] == "display_data" for m in seen):
@@ -317,11 +319,26 @@ def test_the_figure_format_is_set_again_after_a_restart(qtbot, tmp_path):
     (tmp_path / "config.toml").write_text('[kernel]\nfigure_format = "retina"\n')
     window, _, _ = open_window(qtbot, tmp_path)
     c = window.console
-    qtbot.waitUntil(lambda: c.kernel_preferences.applied == 1, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: c.findChild(KernelPreferences).applied == 1, timeout=TIMEOUT_MS)
     reply = run(qtbot, c, "from kernel import plotting\nsorted(plotting.current().config.figure_formats)")
     assert reply["content"]["status"] == "ok" and "['retina']" in c.plain_text()
     c.restart_kernel(confirm=False)
-    qtbot.waitUntil(lambda: c.kernel_preferences.applied == 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: c.findChild(KernelPreferences).applied == 2, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: c.is_ready, timeout=TIMEOUT_MS)
     run(qtbot, c, "from kernel import plotting\nprint('after restart', plotting.current().config.figure_format)")
     assert "after restart retina" in c.plain_text()
+
+
+@needs_ipykernel
+def test_the_figure_format_and_about_work_with_ipykernel_too(qtbot, tmp_path):
+    (tmp_path / "config.toml").write_text('[kernel]\nfigure_format = "png"\n')
+    window, _, _ = open_window(qtbot, tmp_path, "--kernel", "python3")
+    c = window.console
+    qtbot.waitUntil(lambda: c.findChild(KernelPreferences).applied == 1, timeout=TIMEOUT_MS)
+    run(qtbot, c, "from matplotlib_inline.backend_inline import InlineBackend\n"
+                  "print('formats', sorted(InlineBackend.instance().figure_formats))")
+    assert "formats ['png']" in c.plain_text()
+    window.actions["about"].trigger()
+    info = c.controller.kernel_info["content"]
+    assert info["implementation"] == "ipython" and info["implementation_version"] in window.about_dialog.text()
+    window.about_dialog.accept()
