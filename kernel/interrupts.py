@@ -9,8 +9,14 @@ Why more than ``signal.signal(SIGINT, default_int_handler)``:
    lost that way (about one time in forty on a busy 2-core machine). So every
    signal also writes to a pipe (``signal.set_wakeup_fd``) that a watcher
    thread reads; while code runs, the watcher re-sends SIGINT to the main
-   thread until the Python-level handler has actually run. The handler empties
-   the pipe, so the watcher only acts on signals nobody has handled.
+   thread until the Python-level handler has actually run for the cell that
+   is running. The handler empties the pipe, so the watcher only acts on
+   signals nobody has handled. Cells are numbered, and the handler records
+   the number of the cell it interrupted: a count of handled signals, taken
+   before waiting, went stale whenever the handler emptied the pipe before
+   the watcher woke, and then a later missed signal looked handled. (So a
+   second interrupt of a cell whose code caught the first KeyboardInterrupt
+   is not re-sent: it still arrives as usual, unless it is missed too.)
 2. A GUI toolkit's event loop blocks in C and retries its poll after a signal
    without returning to Python, so the watcher also wakes the main loop.
 
@@ -52,7 +58,8 @@ class InterruptHandling:
         os.set_blocking(self._signal_r, False)
         os.set_blocking(self._signal_w, False)
         self.executing = False
-        self._handled = 0  # SIGINTs the Python-level handler turned into KeyboardInterrupt
+        self._cell = 0  # numbers the cells run, so a signal belongs to one of them
+        self._interrupted = 0  # the last cell whose Python-level handler raised KeyboardInterrupt
         self._main_ident = threading.main_thread().ident
 
     def install(self) -> None:
@@ -62,6 +69,8 @@ class InterruptHandling:
         threading.Thread(target=self._watch, name="interrupt-watch", daemon=True).start()
 
     def set_executing(self, executing: bool) -> None:
+        if executing:
+            self._cell += 1
         self.executing = executing
         if threading.current_thread() is threading.main_thread():
             _set_handler(_SIGINT, self._busy_handler if executing else self._idle_handler)
@@ -73,8 +82,8 @@ class InterruptHandling:
     # -- handlers (main thread) ------------------------------------------------------
     def _busy_handler(self, signum, frame) -> None:
         __tracebackhide__ = True  # the engine also cuts this frame from tracebacks
+        self._interrupted = self._cell  # before the drain: the watcher may read the byte first
         drain_pipe(self._signal_r)  # handled: no longer news for the watcher
-        self._handled += 1
         raise KeyboardInterrupt
 
     def _idle_handler(self, signum, frame) -> None:
@@ -84,14 +93,18 @@ class InterruptHandling:
     def _watch(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         while True:
-            seen = self._handled  # taken before the signal arrives
             select.select([self._signal_r], [], [])
             if not drain_pipe(self._signal_r):
                 continue  # the handler ran first and took the bytes
             self._wake_main()
+            cell = self._cell
             deadline = time.monotonic() + RESEND_FOR
-            while self.executing and self._handled == seen and time.monotonic() < deadline:
+            while self._not_interrupted(cell) and time.monotonic() < deadline:
                 time.sleep(RESEND_EVERY)
-                if self.executing and self._handled == seen:
+                if self._not_interrupted(cell):
                     log.debug("SIGINT not handled yet; sending it to the main thread again")
                     signal.pthread_kill(self._main_ident, signal.SIGINT)
+
+    def _not_interrupted(self, cell: int) -> bool:
+        """``cell`` still runs and its handler has not run yet."""
+        return self.executing and self._cell == cell and self._interrupted != cell
