@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench bench-quick venv clean
+.PHONY: run test test-desktop icons bench bench-quick venv clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(PY):
@@ -22,6 +22,18 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
+
+# A real window on a virtual X server, typed into with xdotool, and the wheel in a
+# fresh virtual environment. Installs Xvfb, xdotool and the xcb libraries first
+# where it can (apt-get as root); tests skip, saying why, where it cannot.
+# Screenshots land in test-artifacts/.
+test-desktop: $(STAMP)
+	$(PY) .ci/desktop_deps.py
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m desktop $(PYTEST_ARGS)
+
+# Render the icon's PNG sizes again after editing resources/qtapp.svg.
+icons: $(STAMP)
+	$(PY) -m qtapp.icons
 
 $(BENCH_STAMP): setup.cfg setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,bench]'

@@ -110,7 +110,11 @@ def install_own_kernel_spec(user: bool = True, prefix: Optional[str] = None,
     if display_name:
         spec.display_name = display_name
     (dest / "kernel.json").write_text(json.dumps(spec.to_dict(), indent=1) + "\n", encoding="utf-8")
-    logo = Path(__file__).resolve().parent.parent / "resources" / "logo-64x64.png"
-    if logo.is_file():
-        (dest / "logo-64x64.png").write_bytes(logo.read_bytes())
+    # The logos are package data of qtapp (installed beside this package), so
+    # they are found in a source tree and in an installed wheel alike.
+    resources = Path(__file__).resolve().parent.parent / "qtapp" / "resources"
+    for name in ("logo-32x32.png", "logo-64x64.png"):
+        logo = resources / name
+        if logo.is_file():
+            (dest / name).write_bytes(logo.read_bytes())
     return dest

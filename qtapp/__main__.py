@@ -10,7 +10,7 @@ import socket
 import sys
 from typing import Mapping, Optional
 
-from kernel._version import __version__
+log = logging.getLogger(__name__)
 
 #: QT_QPA_PLATFORM values that need no display server.
 HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "linuxfb", "eglfs", "vkkhrdisplay", "minimalegl")
@@ -54,10 +54,51 @@ def build_parser() -> argparse.ArgumentParser:
                        help="editor for the kernel's %%edit, with {filename} and {line} placeholders "
                             "(default: $VISUAL or $EDITOR)")
     other.add_argument("--settings", metavar="FILE", default=None,
-                       help="keep preferences in this INI file instead of the user's settings")
-    other.add_argument("--debug", action="store_true", help="log debug messages to stderr")
-    other.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+                       help="keep window state (size, position, zoom) in this INI file instead of the "
+                            "user's settings")
+    other.add_argument("--debug", action="store_true",
+                       help="log debug messages to stderr and to a file in $XDG_STATE_HOME/qtapp "
+                            "(~/.local/state/qtapp)")
+    other.add_argument("--version", action=_VersionAction,
+                       help="show the versions of qtapp, Python, Qt, PyQt and pyzmq, and exit")
+    _add_desktop_options(p)
     return p
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .about import version_text
+
+        sys.stdout.write(version_text() + "\n")
+        parser.exit()
+
+
+def _add_desktop_options(p: argparse.ArgumentParser) -> None:
+    from .config import FIGURE_FORMATS, PAGING_MODES
+
+    config = p.add_argument_group("configuration")
+    config.add_argument("--config", metavar="FILE", default=None,
+                        help="read settings from FILE instead of $XDG_CONFIG_HOME/qtapp/config.toml "
+                             "(~/.config/qtapp/config.toml)")
+    config.add_argument("--generate-config", action="store_true",
+                        help="write the config file with every setting documented (commented out, at its "
+                             "default) and exit; an existing file is not overwritten")
+    config.add_argument("--paging", choices=PAGING_MODES, default=None,
+                        help="where help text (obj?) goes: inline, in a pager, or auto (long text in the pager)")
+    config.add_argument("--figure-format", choices=FIGURE_FORMATS, default=None,
+                        help="format of inline matplotlib figures, set in the kernel at each connection")
+    desktop = p.add_argument_group("desktop")
+    desktop.add_argument("--install-desktop", action="store_true",
+                         help="add qtapp to the desktop's application menu (a desktop entry and icons in "
+                              "$XDG_DATA_HOME, ~/.local/share) and exit")
+    desktop.add_argument("--uninstall-desktop", action="store_true",
+                         help="remove what --install-desktop added and exit")
+    desktop.add_argument("--export-on-exit", metavar="FILE", default=None,
+                         help="when the window closes, save its transcript as HTML to FILE (more windows: "
+                              "FILE-2, FILE-3...)")
 
 
 def display_problem(env: Mapping[str, str], platform: str = sys.platform) -> Optional[str]:
@@ -107,11 +148,70 @@ def _quit_on_signals(app) -> None:
     app._signal_sockets = (rsock, wsock, notifier)  # kept alive with the app
 
 
+def _install_desktop(options: argparse.Namespace) -> int:
+    from .desktop import DesktopFiles, data_home, install, launcher_argv
+
+    argv = launcher_argv()
+    try:
+        install(argv=argv)
+    except OSError as exc:
+        print(f"qtapp: cannot install the desktop entry: {exc}", file=sys.stderr)
+        return 1
+    files = DesktopFiles(data_home())
+    print(f"installed {files.entry} (it runs {' '.join(argv)}) and the icon in {files.hicolor}")
+    return 0
+
+
+def _uninstall_desktop(options: argparse.Namespace) -> int:
+    from .desktop import uninstall
+
+    try:
+        removed = uninstall()
+    except OSError as exc:
+        print(f"qtapp: cannot remove the desktop entry: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(f"removed {path}" for path in removed) if removed else "qtapp's desktop entry was not installed")
+    return 0
+
+
+def _generate_config(options: argparse.Namespace) -> int:
+    from .configgen import generate_default_config
+
+    try:
+        path = generate_default_config(options.config)
+    except (FileExistsError, OSError) as exc:
+        print(f"qtapp: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+#: options that do one thing and exit, without opening a window
+ONE_SHOT_COMMANDS = {
+    "install_desktop": _install_desktop,
+    "uninstall_desktop": _uninstall_desktop,
+    "generate_config": _generate_config,
+}
+
+
 def main(argv: Optional[list] = None) -> int:
-    options = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if options.debug else logging.WARNING,
-                        format="[qtapp %(levelname)s %(name)s] %(message)s", stream=sys.stderr)
-    problem = display_problem(os.environ)
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    from .logsetup import configure_logging
+
+    configure_logging(options.debug)
+    for dest, command in ONE_SHOT_COMMANDS.items():
+        if getattr(options, dest):
+            return command(options)
+    from .config import load_config, option_overrides
+
+    try:
+        option_overrides(options)
+    except ValueError as exc:
+        parser.error(str(exc))
+    from .platformcheck import window_system_problem
+
+    problem = display_problem(os.environ) or window_system_problem(os.environ)
     if problem:
         print(problem, file=sys.stderr)
         return NO_DISPLAY_EXIT
@@ -119,23 +219,37 @@ def main(argv: Optional[list] = None) -> int:
     from PyQt5.QtWidgets import QApplication
 
     from .app import ConsoleApp
-    from .settings import APPLICATION, ORGANIZATION, Preferences, open_settings
+    from .settings import Preferences, migrate_to_config, open_settings
 
     QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
     QApplication.setAttribute(Qt.AA_UseHighDpiPixmaps, True)
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName(APPLICATION)
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationDisplayName("qtapp")
-    app.setDesktopFileName("qtapp")
+    # argv[0] becomes the X11 WM_CLASS instance name: "qtapp", whatever started us
+    app = QApplication(["qtapp"])
+    identify_application(app)
     _quit_on_signals(app)
-    prefs = Preferences(open_settings(options.settings))
+    config = load_config(options.config)
+    log.debug("configuration: %s", config.path)
+    settings = open_settings(options.settings)
+    migrate_to_config(settings, config)
+    prefs = Preferences(settings, config)
     console_app = ConsoleApp(options, prefs, exit=app.exit)
     console_app.open_window()
     app.setQuitOnLastWindowClosed(True)
     code = app.exec_()
     prefs.sync()
     return code
+
+
+def identify_application(app) -> None:
+    """The names and icon desktops use to group the windows and match the desktop entry."""
+    from .icons import app_icon
+    from .settings import APPLICATION, ORGANIZATION
+
+    app.setApplicationName(APPLICATION)  # also the WM_CLASS class name
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationDisplayName("qtapp")
+    app.setDesktopFileName("qtapp")  # the desktop entry's name, for Wayland's app_id
+    app.setWindowIcon(app_icon())
 
 
 if __name__ == "__main__":

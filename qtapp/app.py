@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Callable, List, Optional
 
 from PyQt5.QtCore import QObject
@@ -20,11 +21,15 @@ from kernel.connect import ConnectionFileError, find_connection_file
 from kernel.kernelspec import NoSuchKernel
 from kernel.manager import KernelManager
 
+from .config import EffectiveSettings, option_overrides
+from .console.outputs import NoticeOp
 from .console.theme import default_font
-from .console.transcript import DEFAULT_SCROLLBACK_BYTES
 from .console.widget import ConsoleWidget
+from .exitexport import ExportOnClose, numbered
+from .kernelprefs import KernelPreferences
 from .mainwindow import MainWindow
 from .settings import Preferences
+from .shortcuts import apply_bindings, apply_to_keymap
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +39,15 @@ class LaunchError(Exception):
 
 
 def make_console(options: argparse.Namespace, prefs: Preferences) -> ConsoleWidget:
-    """A console for ``--existing`` / ``--kernel`` / our own kernel."""
+    """A console for ``--existing`` / ``--kernel`` / our own kernel, set up from the
+    command line over the config file over the defaults."""
+    try:
+        settings = EffectiveSettings(prefs.config, option_overrides(options))
+    except ValueError as exc:
+        raise LaunchError(f"bad option {exc}") from None
     manager: Optional[KernelManager] = None
     client: Optional[KernelClient] = None
-    username = options.username or None
+    username = settings["kernel.username"] or None
     if options.existing is not None:
         try:
             path = find_connection_file(options.existing or None)
@@ -50,20 +60,21 @@ def make_console(options: argparse.Namespace, prefs: Preferences) -> ConsoleWidg
             manager = KernelManager(kernel_name=options.kernel) if options.kernel else KernelManager()
         except NoSuchKernel as exc:
             raise LaunchError(str(exc)) from None
-    family = options.font or prefs.font_family
-    size = options.font_size or prefs.font_size
     console = ConsoleWidget(
         manager, client, username=username,
-        theme=options.theme or prefs.theme,
-        syntax_style=options.style or prefs.syntax_style,
-        font=default_font(size, family),
-        scrollback_bytes=int(options.scrollback * 1024 * 1024) if options.scrollback else DEFAULT_SCROLLBACK_BYTES,
-        confirm_restart=prefs.confirm_restart and not options.no_confirm_restart,
+        theme=settings["appearance.theme"],
+        syntax_style=settings["appearance.syntax_style"] or None,
+        font=default_font(settings["appearance.font_size"], settings["appearance.font_family"] or None),
+        scrollback_bytes=int(settings["console.scrollback_mb"] * 1024 * 1024),
+        confirm_restart=settings["kernel.confirm_restart"],
         autorestart=not options.no_autorestart,
         start=False,
     )
     console.shutdown_kernel_on_close = manager is not None
-    console.editor_command = options.editor
+    console.editor_command = settings["console.editor"] or None
+    console.paging = settings["console.paging"]
+    KernelPreferences(console, settings["kernel.figure_format"])  # a child of the console: lives as long
+    apply_to_keymap(console.keymap, prefs.config.keys)
     console.set_zoom(prefs.zoom)
     return console
 
@@ -77,6 +88,8 @@ class ConsoleApp(QObject):
         self.prefs = prefs
         self.exit = exit
         self.windows: List[MainWindow] = []
+        self._reported = False  # config problems are shown in the first window only
+        self._opened = 0
 
     def open_window(self, options: Optional[argparse.Namespace] = None) -> Optional[MainWindow]:
         """A new window (its own kernel unless ``--existing``); None if it cannot start."""
@@ -92,6 +105,19 @@ class ConsoleApp(QObject):
         self.windows.append(window)
         console.prompt_changed.connect(lambda count, c=console: count is not None and c.is_ready and
                                        log.info("console ready: %s", c.editor.prompt.strip()))
+        console.ready.connect(lambda _info, c=console: log.info("kernel connection file: %s", _connection_file(c)))
+        console.executed.connect(lambda reply: log.debug("cell %s finished: %s", reply["content"].get(
+            "execution_count"), reply["content"].get("status")))
+        config = self.prefs.config
+        problems = [str(p) for p in config.problems]
+        problems += apply_bindings(window, config.keys, source=str(config.path or "configuration"))
+        if not self._reported:
+            for problem in problems:
+                console.present(NoticeOp(problem, level="error"))
+            self._reported = True
+        if getattr(self.options, "export_on_exit", None):
+            self._opened += 1
+            ExportOnClose(window, numbered(Path(self.options.export_on_exit), self._opened))
         window.show()
         console.controller.start()
         console.setFocus()
@@ -119,3 +145,8 @@ class ConsoleApp(QObject):
         box.finished.connect(lambda _r: self.exit(1) if not self.windows else None)
         self.error_dialog = box
         box.open()
+
+
+def _connection_file(console: ConsoleWidget) -> str:
+    client = console.client
+    return str(client.connection_file) if client is not None and client.connection_file else "(none)"

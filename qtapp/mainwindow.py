@@ -148,6 +148,14 @@ class MainWindow(QMainWindow):
                                checkable=True)
         confirm.setChecked(c.confirm_restart)
         kernel.addAction(confirm)
+        self._build_help_menu()
+
+    def _build_help_menu(self) -> None:
+        from .helpmenu import show_about, show_shortcuts
+
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("shortcuts", "&Keyboard shortcuts", lambda: show_shortcuts(self)))
+        help_menu.addAction(self._action("about", "&About qtapp", lambda: show_about(self)))
 
     def _build_status_bar(self) -> None:
         self.state_label = QLabel(self)

@@ -1,7 +1,12 @@
-"""Persistent user preferences (QSettings): font, zoom, theme, style, geometry.
+"""What the application remembers: window state in QSettings, the user's
+choices in the config file.
 
-Typed accessors with defaults, so a missing or mangled value never breaks
-start-up: it falls back to the default and the problem is logged.
+QSettings keeps only window state (geometry, zoom): things a user changes by
+using the window, not by deciding. Everything a user decides (font, theme,
+syntax style, confirm restart...) lives in the TOML config file
+(:mod:`qtapp.config`); the properties here read it, and the menus that change
+those choices write them back into that file. Older versions kept those
+choices in QSettings: :func:`migrate_to_config` moves them into the file once.
 """
 
 from __future__ import annotations
@@ -11,13 +16,21 @@ from typing import Any, Optional
 
 from PyQt5.QtCore import QByteArray, QSettings
 
-from .console.highlight import available_styles
-from .console.theme import DEFAULT_POINT_SIZE, THEMES
+from .config import BY_NAME, ConfigWriteError, UserConfig
 
 log = logging.getLogger(__name__)
 
 ORGANIZATION = "qtapp"
 APPLICATION = "qtapp"
+
+#: QSettings keys of earlier versions -> config setting they became
+MOVED_TO_CONFIG = {
+    "font/family": "appearance.font_family",
+    "font/size": "appearance.font_size",
+    "view/theme": "appearance.theme",
+    "view/style": "appearance.syntax_style",
+    "kernel/confirm_restart": "kernel.confirm_restart",
+}
 
 
 def open_settings(path: Optional[str] = None) -> QSettings:
@@ -27,76 +40,113 @@ def open_settings(path: Optional[str] = None) -> QSettings:
     return QSettings(QSettings.IniFormat, QSettings.UserScope, ORGANIZATION, APPLICATION)
 
 
+def _as_type(value: Any, like: Any) -> Any:
+    """A QSettings INI value (often a string) as the type of the setting's default."""
+    if isinstance(like, bool):
+        return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
+    if isinstance(like, float):
+        return float(value)
+    return str(value)
+
+
+def migrate_to_config(qsettings: QSettings, config: UserConfig) -> list:
+    """Move choices an older version kept in QSettings into the config file.
+
+    A value the file already sets wins. A key is removed from QSettings only
+    once its value is safely in the file (or the file already decides it), so
+    nothing is lost if the file cannot be written. Returns the settings moved.
+    """
+    moved = []
+    for old, name in MOVED_TO_CONFIG.items():
+        if not qsettings.contains(old):
+            continue
+        value = qsettings.value(old)
+        if not config.is_set(name) and value not in (None, ""):
+            try:
+                config.set(name, _as_type(value, BY_NAME[name].default))
+            except (TypeError, ValueError) as exc:
+                log.warning("not moving the old setting %s=%r into the config file: %s", old, value, exc)
+            except (ConfigWriteError, OSError) as exc:
+                log.warning("cannot move the old setting %s into the config file yet: %s", old, exc)
+                continue
+            else:
+                moved.append(name)
+        qsettings.remove(old)
+    if moved:
+        log.info("moved %s from the window settings into %s", ", ".join(moved), config.path)
+    qsettings.sync()
+    return moved
+
+
 class Preferences:
-    def __init__(self, settings: QSettings):
+    """Window state (QSettings) and the user's settings (config file) behind one object."""
+
+    def __init__(self, settings: QSettings, config: Optional[UserConfig] = None):
         self.qsettings = settings
+        #: the user's settings; without a file, changes last for this run only
+        self.config = config if config is not None else UserConfig()
 
-    def _get(self, key: str, default: Any, kind: type) -> Any:
-        value = self.qsettings.value(key, default)
-        if value is None:
-            return default
+    # -- the user's settings (config file) ------------------------------------------------
+    def _save(self, name: str, value: Any) -> None:
         try:
-            if kind is bool:
-                return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-            return kind(value)
-        except (TypeError, ValueError):
-            log.warning("ignoring setting %s=%r (expected %s)", key, value, kind.__name__)
-            return default
-
-    def _set(self, key: str, value: Any) -> None:
-        self.qsettings.setValue(key, value)
+            self.config.set(name, value)
+        except (ConfigWriteError, OSError) as exc:
+            log.warning("%s is not saved: %s", name, exc)
+            self.config.set(name, value, persist=False)
 
     @property
     def font_family(self) -> Optional[str]:
-        family = self._get("font/family", "", str)
-        return family or None
+        return self.config.get("appearance.font_family") or None
 
     @font_family.setter
     def font_family(self, value: str) -> None:
-        self._set("font/family", value)
+        self._save("appearance.font_family", value)
 
     @property
     def font_size(self) -> float:
-        size = self._get("font/size", float(DEFAULT_POINT_SIZE), float)
-        return size if 4 <= size <= 72 else float(DEFAULT_POINT_SIZE)
+        return self.config.get("appearance.font_size")
 
     @font_size.setter
     def font_size(self, value: float) -> None:
-        self._set("font/size", float(value))
-
-    @property
-    def zoom(self) -> float:
-        return self._get("view/zoom", 0.0, float)
-
-    @zoom.setter
-    def zoom(self, value: float) -> None:
-        self._set("view/zoom", float(value))
+        self._save("appearance.font_size", min(72.0, max(4.0, float(value))))
 
     @property
     def theme(self) -> str:
-        name = self._get("view/theme", "light", str)
-        return name if name in THEMES else "light"
+        return self.config.get("appearance.theme")
 
     @theme.setter
     def theme(self, value: str) -> None:
-        self._set("view/theme", value)
+        self._save("appearance.theme", value)
 
     @property
     def syntax_style(self) -> Optional[str]:
-        name = self._get("view/style", "", str)
-        return name if name in available_styles() else None
+        return self.config.get("appearance.syntax_style") or None
 
     @syntax_style.setter
     def syntax_style(self, value: str) -> None:
-        self._set("view/style", value)
+        self._save("appearance.syntax_style", value)
 
     @property
     def confirm_restart(self) -> bool:
-        return self._get("kernel/confirm_restart", True, bool)
+        return self.config.get("kernel.confirm_restart")
 
     @confirm_restart.setter
     def confirm_restart(self, value: bool) -> None:
-        self._set("kernel/confirm_restart", bool(value))
+        self._save("kernel.confirm_restart", bool(value))
+
+    # -- window state (QSettings) ---------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        value = self.qsettings.value("view/zoom", 0.0)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            log.warning("ignoring window setting view/zoom=%r (expected a number)", value)
+            return 0.0
+
+    @zoom.setter
+    def zoom(self, value: float) -> None:
+        self.qsettings.setValue("view/zoom", float(value))
 
     @property
     def geometry(self) -> Optional[QByteArray]:
@@ -105,7 +155,7 @@ class Preferences:
 
     @geometry.setter
     def geometry(self, value: QByteArray) -> None:
-        self._set("window/geometry", value)
+        self.qsettings.setValue("window/geometry", value)
 
     def sync(self) -> None:
         self.qsettings.sync()

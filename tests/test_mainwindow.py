@@ -11,14 +11,16 @@ from PyQt5.QtWidgets import QApplication
 from console_helpers import TIMEOUT_MS, run
 from qtapp.__main__ import build_parser
 from qtapp.app import ConsoleApp
+from qtapp.config import load_config
 from qtapp.settings import Preferences, open_settings
 
 
 def open_window(qtbot, tmp_path, *args):
     options = build_parser().parse_args(["--settings", str(tmp_path / "settings.ini"), "--no-confirm-restart",
-                                         *args])
+                                         "--config", str(tmp_path / "config.toml"), *args])
     exits = []
-    app = ConsoleApp(options, Preferences(open_settings(options.settings)), exit=exits.append)
+    prefs = Preferences(open_settings(options.settings), load_config(options.config))
+    app = ConsoleApp(options, prefs, exit=exits.append)
     window = app.open_window()
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.console.is_ready and window.console.controller.next_count is not None,
@@ -34,7 +36,7 @@ def test_menus_offer_named_actions(qtbot, tmp_path):
                  "theme_light", "theme_dark", "style_monokai", "interrupt", "restart", "shutdown"):
         assert f"action_{name}" in names
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View", "Kernel"]
+    assert menus == ["File", "Edit", "View", "Kernel", "Help"]
     assert window.actions["zoom_in"].shortcut().toString() == "Ctrl++"
 
 

@@ -246,6 +246,15 @@ class ConsoleController(QObject):
                 self.view.queue_cell(msg_id, source)
         return msg_id
 
+    def execute_internal(self, source: str) -> Optional[str]:
+        """Run set-up code the user did not type: silent, no echo, no history, no
+        busy state and no ``executed`` signal. Returns the msg_id (None when not
+        connected); the reply arrives on the bridge's ``shell_message``."""
+        msg_id = self._send("execute", source, silent=True, store_history=False, allow_stdin=False)
+        if msg_id:
+            self._executions[msg_id] = Execution(msg_id, source, "internal")
+        return msg_id
+
     def run_input(self, force: bool = False) -> None:
         """Enter: run the cell if complete (``force``: run regardless)."""
         source = self.view.input_text()
@@ -291,7 +300,9 @@ class ConsoleController(QObject):
 
     def _act_on_completeness(self, source: str, status: str, indent: str) -> None:
         if self.view.input_text() != source:
+            log.debug("Enter: ignored (typed on meanwhile)")
             return  # typed on meanwhile: that Enter is stale
+        log.debug("Enter: the cell is %s", status)
         if status in ("complete", "invalid"):
             self._run_editor(source)
         else:

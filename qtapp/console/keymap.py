@@ -2,7 +2,10 @@
 
 Every key the console handles itself is looked up here by name, so a
 configuration file can rebind any of them (``Keymap.bind``). The defaults
-follow what qtconsole and readline users expect.
+follow what qtconsole and readline users expect. A command added to
+``DEFAULT_BINDINGS`` (with a line in ``DESCRIPTIONS``) is at once rebindable
+from the config file's ``[keys]`` table and listed in Help > Keyboard
+shortcuts (see :mod:`qtapp.shortcuts`).
 """
 
 from __future__ import annotations
@@ -95,6 +98,14 @@ class Keymap:
             self._by_key[seq.toString()] = name
             seqs.append(seq)
         self._by_name[name] = seqs
+
+    def unbind_key(self, text: str) -> Optional[str]:
+        """Take a key away from whichever command has it; returns that command's name."""
+        key = QKeySequence(text, QKeySequence.PortableText).toString()
+        name = self._by_key.pop(key, None)
+        if name is not None:
+            self._by_name[name] = [s for s in self._by_name[name] if s.toString() != key]
+        return name
 
     def keys(self, name: str) -> List[QKeySequence]:
         return list(self._by_name.get(name, []))

@@ -85,6 +85,8 @@ class ConsoleWidget(QWidget):
         self.confirm_restart = confirm_restart
         #: command that opens a file for the kernel's %edit ({filename}, {line})
         self.editor_command: Optional[str] = None
+        #: where help text from page payloads goes: "auto", "inline" or "pager"
+        self.paging = "auto"
         self.keymap = keymap or Keymap()
         self._theme: Theme = theme_named(theme)
         self._style_name = syntax_style or self._theme.pygments_style

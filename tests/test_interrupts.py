@@ -1,0 +1,50 @@
+"""The interrupt watcher never mistakes a missed SIGINT for a handled one.
+
+The watcher re-sends SIGINT to the main thread when the Python-level handler
+did not run (a signal landing just before a blocking call is seen only when
+the call ends). It used to decide "handled" from a count snapshotted before
+it waited; when the handler had emptied the pipe before the watcher woke,
+that snapshot was stale, and the next missed signal looked handled: the cell
+slept on. Here the two steps are made to happen in that order, in a process
+of their own (signal handlers belong to the whole process).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import os, signal, time
+    from kernel.interrupts import InterruptHandling
+
+    handling = InterruptHandling(lambda: None)
+    handling.install()
+    # cell 1: interrupted, the handler emptying the pipe before the watcher woke
+    # (here: the handler runs with nothing in the pipe at all)
+    handling.set_executing(True)
+    try:
+        handling._busy_handler(signal.SIGINT, None)
+    except KeyboardInterrupt:
+        pass
+    handling.set_executing(False)
+    # cell 2: a SIGINT reaches the pipe, but the main thread misses it (as when it
+    # lands just before a blocking call): only the watcher's re-send can end the sleep
+    handling.set_executing(True)
+    os.write(handling._signal_w, bytes([signal.SIGINT]))
+    start = time.monotonic()
+    try:
+        time.sleep(15)
+        print("missed")
+    except KeyboardInterrupt:
+        print("interrupted", round(time.monotonic() - start, 2))
+""")
+
+
+def test_a_missed_signal_after_one_handled_unseen_is_sent_again():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr
+    verdict, *elapsed = out.stdout.split()
+    assert verdict == "interrupted", out.stdout
+    assert float(elapsed[0]) < 5  # re-sent every 50 ms, not after the full 15 s
