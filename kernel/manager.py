@@ -264,6 +264,7 @@ class KernelManager:
 
     def _send_control(self, msg_type: str, content: dict) -> None:
         sock, session = self._control_socket()
+        session.username = self.username
         while True:  # replies to earlier requests are of no interest
             try:
                 sock.recv_multipart(zmq.NOBLOCK)

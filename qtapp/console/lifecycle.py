@@ -33,7 +33,9 @@ from kernel.manager import KernelManager, KernelStartError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_RESTARTS = 3
+#: Automatic restarts within the window; the death after them is the last:
+#: five quick deaths in a row and the console stops and offers a manual restart.
+DEFAULT_MAX_RESTARTS = 4
 DEFAULT_RESTART_WINDOW = 60.0
 #: Fallback liveness check interval where pidfd_open is unavailable.
 ALIVE_CHECK_MS = 500
@@ -66,6 +68,10 @@ class KernelLifecycle(QObject):
     #: died again too often: no more automatic restarts
     gave_up = pyqtSignal(str)
     shut_down = pyqtSignal()
+    #: the kernel exited because some frontend asked it to stop: how it exited
+    ended = pyqtSignal(str)
+    #: this console now owns a kernel manager it did not start with
+    adopted = pyqtSignal()
 
     _work_done = pyqtSignal(object, object)  # callback, exception (from the worker thread)
     _manager_event = pyqtSignal(str)  # manager auto-restart callbacks, marshalled
@@ -80,10 +86,17 @@ class KernelLifecycle(QObject):
         self.manager = manager
         self.client = client
         self.username = username
+        if manager is not None and username:
+            manager.username = username  # what it asks the kernel is this console's doing
         self.autorestart = autorestart
         self.max_restarts = max_restarts
         self.restart_window = restart_window
         self.busy = False  # a start/restart/shutdown is in progress
+        # A console closed while its kernel is still starting: the worker
+        # thread stops the kernel once it is up (see _in_thread and shutdown).
+        self._work_lock = threading.Lock()
+        self._working = False
+        self._closed = False
         self.dead = False
         self._send_control: Optional[Callable[..., object]] = None
         self._expect_exit = False
@@ -118,10 +131,13 @@ class KernelLifecycle(QObject):
             return
         self.busy = True
         self._starting = True
+        self._closed = False
         self._in_thread(self.manager.start, self._on_started)
 
     def _on_started(self, exc: Optional[BaseException]) -> None:
         self.busy = False
+        if isinstance(exc, _Closed):
+            return
         if exc is not None:
             reason, output = _failure(exc, self.manager)
             log.error("the kernel failed to start: %s", reason)
@@ -163,7 +179,24 @@ class KernelLifecycle(QObject):
                 raise RuntimeError("cannot restart: not connected")
             self._send_control("shutdown", restart=True)
             return
+        self._restart_times.clear()  # a restart by hand starts the count of quick deaths again
         self._begin_restart(automatic=False)
+
+    def adopt(self, manager: KernelManager) -> None:
+        """Own ``manager`` from now on: a kernel another console handed on
+        (already running: it is watched from now on), or a new one to start
+        in place of a kernel that was shut down elsewhere."""
+        self.detach()
+        self.manager = manager
+        if self.username:
+            manager.username = self.username
+        self.dead = not manager.is_alive()
+        self._expect_exit = False
+        self._restart_on_exit = False
+        self._restart_times.clear()
+        if manager.is_alive():
+            self._watch()
+        self.adopted.emit()
 
     def _begin_restart(self, automatic: bool) -> None:
         self.busy = True
@@ -178,6 +211,8 @@ class KernelLifecycle(QObject):
 
     def _on_restarted(self, exc: Optional[BaseException], automatic: bool) -> None:
         self.busy = False
+        if isinstance(exc, _Closed):
+            return
         self._expect_exit = False
         if exc is not None:
             reason, output = _failure(exc, self.manager)
@@ -203,7 +238,10 @@ class KernelLifecycle(QObject):
         if self.manager is None:
             return
         self._expect_exit = True
-        if self.manager.process is not None:
+        with self._work_lock:
+            self._closed = True
+            in_progress = self._working
+        if not in_progress and self.manager.process is not None:
             self.manager.shutdown(now=now)
         self.dead = True
         self.shut_down.emit()
@@ -276,7 +314,7 @@ class KernelLifecycle(QObject):
                 self._begin_restart(automatic=True)
             else:
                 self.dead = True
-                self.died.emit(f"the kernel was shut down ({describe_exit(code)})")
+                self.ended.emit(describe_exit(code))
             return
         self.dead = True
         what = f"the kernel died unexpectedly ({describe_exit(code)})"
@@ -311,18 +349,37 @@ class KernelLifecycle(QObject):
 
     # -- threads ---------------------------------------------------------------------
     def _in_thread(self, work: Callable[[], object], done: Callable[[Optional[BaseException]], None]) -> None:
+        manager = self.manager
+
         def run() -> None:
+            failure: Optional[BaseException] = None
             try:
                 work()
             except BaseException as exc:  # reported on the GUI thread
-                self._work_done.emit(done, exc)
-            else:
-                self._work_done.emit(done, None)
+                failure = exc
+            with self._work_lock:
+                self._working = False
+                closed = self._closed
+            if closed and manager is not None:
+                # the console was closed meanwhile: nobody else will stop this kernel
+                manager.shutdown(now=True)
+                failure = _Closed()
+            try:
+                self._work_done.emit(done, failure)
+            except RuntimeError:
+                pass  # the console is gone
 
+
+        with self._work_lock:
+            self._working = True
         threading.Thread(target=run, name="kernel-lifecycle", daemon=True).start()
 
     def _on_work_done(self, done: Callable, exc: Optional[BaseException]) -> None:
         done(exc)
+
+
+class _Closed(Exception):
+    """The console closed while its kernel was starting; the kernel was stopped."""
 
 
 def _failure(exc: BaseException, manager: Optional[KernelManager]) -> tuple:
