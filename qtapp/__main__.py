@@ -33,10 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start the installed Jupyter kernelspec NAME (e.g. python3) instead of "
                             "this console's own kernel")
     kernel.add_argument("--username", metavar="NAME", default=None,
-                        help="the name this console gives in its messages to the kernel (default: your login name)")
+                        help="the name this console gives in its messages to the kernel, which other "
+                             "frontends on it show with your work (default: the one set in the Kernel "
+                             "menu, else your login name)")
     kernel.add_argument("--no-autorestart", action="store_true",
-                        help="do not restart a kernel that died (a started kernel is restarted up to "
-                             "3 times a minute by default)")
+                        help="do not restart a kernel that died (by default a started kernel is "
+                             "restarted after each death, until it dies 5 times within a minute)")
     kernel.add_argument("--no-confirm-restart", action="store_true",
                         help="restart the kernel (Ctrl+.) without asking first")
     look = p.add_argument_group("appearance")
@@ -134,6 +136,7 @@ def main(argv: Optional[list] = None) -> int:
     console_app.open_window()
     app.setQuitOnLastWindowClosed(True)
     code = app.exec_()
+    console_app.shutdown()
     prefs.sync()
     return code
 

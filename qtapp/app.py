@@ -15,6 +15,8 @@ from typing import Callable, List, Optional
 from PyQt5.QtCore import QObject
 from PyQt5.QtWidgets import QMessageBox
 
+from pathlib import Path
+
 from kernel.client import KernelClient
 from kernel.connect import ConnectionFileError, find_connection_file
 from kernel.kernelspec import NoSuchKernel
@@ -23,31 +25,35 @@ from kernel.manager import KernelManager
 from .console.theme import default_font
 from .console.transcript import DEFAULT_SCROLLBACK_BYTES
 from .console.widget import ConsoleWidget
+from .kernel_users import KernelUsers
 from .mainwindow import MainWindow
 from .settings import Preferences
+from .tabcommands import LaunchFailed
 
 log = logging.getLogger(__name__)
 
 
-class LaunchError(Exception):
+class LaunchError(LaunchFailed):
     """The kernel to use could not even be found (bad --existing or --kernel)."""
 
 
-def make_console(options: argparse.Namespace, prefs: Preferences) -> ConsoleWidget:
-    """A console for ``--existing`` / ``--kernel`` / our own kernel."""
+def make_console(options: argparse.Namespace, prefs: Preferences,
+                 client: Optional[KernelClient] = None) -> ConsoleWidget:
+    """A console for ``--existing`` / ``--kernel`` / our own kernel (or, given
+    ``client``, attached through it)."""
     manager: Optional[KernelManager] = None
-    client: Optional[KernelClient] = None
-    username = options.username or None
-    if options.existing is not None:
+    username = options.username or prefs.username
+    if client is None and options.existing is not None:
         try:
             path = find_connection_file(options.existing or None)
             client = KernelClient.from_connection_file(path, username=username)
         except ConnectionFileError as exc:
             raise LaunchError(f"cannot attach to a kernel: {exc}") from None
         log.info("attaching to the kernel of %s", path)
-    else:
+    elif client is None:
         try:
-            manager = KernelManager(kernel_name=options.kernel) if options.kernel else KernelManager()
+            manager = KernelManager(kernel_name=options.kernel, username=username) if options.kernel \
+                else KernelManager(username=username)
         except NoSuchKernel as exc:
             raise LaunchError(str(exc)) from None
     family = options.font or prefs.font_family
@@ -65,6 +71,7 @@ def make_console(options: argparse.Namespace, prefs: Preferences) -> ConsoleWidg
     console.shutdown_kernel_on_close = manager is not None
     console.editor_command = options.editor
     console.set_zoom(prefs.zoom)
+    console.set_others_visible(prefs.show_others)
     return console
 
 
@@ -77,6 +84,8 @@ class ConsoleApp(QObject):
         self.prefs = prefs
         self.exit = exit
         self.windows: List[MainWindow] = []
+        #: the consoles of all windows, by kernel
+        self.users = KernelUsers()
 
     def open_window(self, options: Optional[argparse.Namespace] = None) -> Optional[MainWindow]:
         """A new window (its own kernel unless ``--existing``); None if it cannot start."""
@@ -86,7 +95,7 @@ class ConsoleApp(QObject):
         except LaunchError as exc:
             self._launch_failed(str(exc))
             return None
-        window = MainWindow(console, self.prefs, new_window=self._new_own_window)
+        window = MainWindow(console, self.prefs, new_window=self._new_own_window, host=self)
         window.fatal_error.connect(lambda _reason, _output, w=window: self._fatal(w))
         window.destroyed.connect(lambda _obj=None, w=window: self._forget(w))
         self.windows.append(window)
@@ -96,6 +105,40 @@ class ConsoleApp(QObject):
         console.controller.start()
         console.setFocus()
         return window
+
+    # -- consoles for new tabs (TabHost) ----------------------------------------------------
+    def _options(self, **changes) -> argparse.Namespace:
+        opts = argparse.Namespace(**vars(self.options))
+        for name, value in changes.items():
+            setattr(opts, name, value)
+        return opts
+
+    def new_kernel_console(self) -> ConsoleWidget:
+        """A console with a kernel of its own (the kind given by ``--kernel``)."""
+        return make_console(self._options(existing=None), self.prefs)
+
+    def same_kernel_console(self, console: ConsoleWidget) -> ConsoleWidget:
+        """Another console on ``console``'s kernel, attached (the first keeps owning it)."""
+        username = self.options.username or self.prefs.username
+        if console.manager is not None and console.manager.info is not None:
+            client = console.manager.client(username=username)  # keeps its key in step on restarts
+        elif console.client is not None and console.client.connection_file is not None:
+            try:
+                client = KernelClient.from_connection_file(console.client.connection_file, username=username)
+            except ConnectionFileError as exc:
+                raise LaunchFailed(f"cannot open another tab on this kernel: {exc}") from None
+        else:
+            raise LaunchFailed("this tab's kernel has no connection file to share")
+        new = make_console(self._options(existing=None), self.prefs, client=client)
+        new.shutdown_kernel_on_close = False
+        return new
+
+    def attached_console(self, path: Path) -> ConsoleWidget:
+        return make_console(self._options(existing=str(path)), self.prefs)
+
+    def shutdown(self) -> None:
+        """The application ends: stop the kernels it kept running for others."""
+        self.users.shutdown_kept()
 
     def _new_own_window(self) -> None:
         opts = argparse.Namespace(**vars(self.options))

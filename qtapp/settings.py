@@ -1,4 +1,5 @@
-"""Persistent user preferences (QSettings): font, zoom, theme, style, geometry.
+"""Persistent user preferences (QSettings): font, zoom, theme, style, geometry,
+the name sent to kernels and whether others' activity is shown.
 
 Typed accessors with defaults, so a missing or mangled value never breaks
 start-up: it falls back to the default and the problem is logged.
@@ -97,6 +98,25 @@ class Preferences:
     @confirm_restart.setter
     def confirm_restart(self, value: bool) -> None:
         self._set("kernel/confirm_restart", bool(value))
+
+    @property
+    def show_others(self) -> bool:
+        """Show what other frontends on a kernel run and print."""
+        return self._get("view/show_others", True, bool)
+
+    @show_others.setter
+    def show_others(self, value: bool) -> None:
+        self._set("view/show_others", bool(value))
+
+    @property
+    def username(self) -> Optional[str]:
+        """The name consoles send to their kernels (None: the login name)."""
+        name = " ".join(self._get("kernel/username", "", str).split())
+        return name or None
+
+    @username.setter
+    def username(self, value: str) -> None:
+        self._set("kernel/username", value)
 
     @property
     def geometry(self) -> Optional[QByteArray]:
