@@ -222,7 +222,15 @@ class KernelLifecycle(QObject):
             return
         self.dead = False
         self._watch()
+        self._follow_key()
         self.restarted.emit(automatic)
+
+    def _follow_key(self) -> None:
+        """The restarted kernel has a new key; a client the manager did not
+        make (one this console had before it adopted the kernel) takes it here."""
+        info = self.manager.info if self.manager is not None else None
+        if self.client is not None and info is not None and self.client.session.key != info.key.encode():
+            self.client.update_key(info.key, info.signature_scheme)
 
     def detach(self) -> None:
         """Stop watching the kernel (the console closes but the kernel stays)."""
