@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "restarted after each death, until it dies 5 times within a minute)")
     kernel.add_argument("--no-confirm-restart", action="store_true",
                         help="restart the kernel (Ctrl+.) without asking first")
+    remote = p.add_argument_group("remote kernels (with --existing)")
+    remote.add_argument("--ssh", metavar="USER@HOST[:PORT]", default=None,
+                        help="reach the kernel of the --existing connection file on this ssh server: its five "
+                             "ports are forwarded to this machine through one ssh process (key or agent login; "
+                             "the host key must be known) for as long as the console runs")
+    remote.add_argument("--sshkey", metavar="KEY", default=None, help="private key file for --ssh")
+    remote.add_argument("--ssh-option", metavar="OPTION", action="append", default=[],
+                        help="an ssh -o option for --ssh, such as UserKnownHostsFile=FILE (repeatable)")
     look = p.add_argument_group("appearance")
     look.add_argument("--theme", choices=("light", "dark"), default=None,
                       help="colour theme (default: the last one chosen, else light)")

@@ -18,7 +18,7 @@ from PyQt5.QtWidgets import QMessageBox
 from pathlib import Path
 
 from kernel.client import KernelClient
-from kernel.connect import ConnectionFileError, find_connection_file
+from kernel.connect import ConnectionFileError, find_connection_file, read_connection_file
 from kernel.kernelspec import NoSuchKernel
 from kernel.manager import KernelManager
 
@@ -26,6 +26,7 @@ from .console.theme import default_font
 from .console.transcript import DEFAULT_SCROLLBACK_BYTES
 from .console.widget import ConsoleWidget
 from .kernel_users import KernelUsers
+from .remote import RemoteKernel
 from .mainwindow import MainWindow
 from .settings import Preferences
 from .tabcommands import LaunchFailed
@@ -37,20 +38,41 @@ class LaunchError(LaunchFailed):
     """The kernel to use could not even be found (bad --existing or --kernel)."""
 
 
+def remote_kernel(options: argparse.Namespace) -> Optional[RemoteKernel]:
+    """The kernel ``--existing FILE --ssh SERVER`` names (None without --ssh)."""
+    ssh = getattr(options, "ssh", None)
+    if not ssh:
+        if getattr(options, "sshkey", None) or getattr(options, "ssh_option", None):
+            raise LaunchError("--sshkey and --ssh-option only make sense with --ssh")
+        return None
+    if options.existing is None:
+        raise LaunchError("--ssh needs --existing FILE: the connection file of the kernel on the remote machine "
+                          "(copied from its runtime directory)")
+    try:
+        path = find_connection_file(options.existing or None)
+        info = read_connection_file(path)
+    except ConnectionFileError as exc:
+        raise LaunchError(f"cannot attach to a kernel: {exc}") from None
+    log.info("attaching to the kernel of %s on %s", path, ssh)
+    return RemoteKernel(info, ssh, options.sshkey, ssh_options=options.ssh_option, source=path)
+
+
 def make_console(options: argparse.Namespace, prefs: Preferences,
-                 client: Optional[KernelClient] = None) -> ConsoleWidget:
-    """A console for ``--existing`` / ``--kernel`` / our own kernel (or, given
-    ``client``, attached through it)."""
+                 client: Optional[KernelClient] = None, remote: Optional[RemoteKernel] = None) -> ConsoleWidget:
+    """A console for ``--existing`` (``--ssh``) / ``--kernel`` / our own kernel
+    (or, given ``client`` or ``remote``, attached through it)."""
     manager: Optional[KernelManager] = None
     username = options.username or prefs.username
-    if client is None and options.existing is not None:
+    if client is None and remote is None:
+        remote = remote_kernel(options)
+    if client is None and remote is None and options.existing is not None:
         try:
             path = find_connection_file(options.existing or None)
             client = KernelClient.from_connection_file(path, username=username)
         except ConnectionFileError as exc:
             raise LaunchError(f"cannot attach to a kernel: {exc}") from None
         log.info("attaching to the kernel of %s", path)
-    elif client is None:
+    elif client is None and remote is None:
         try:
             manager = KernelManager(kernel_name=options.kernel, username=username) if options.kernel \
                 else KernelManager(username=username)
@@ -67,6 +89,7 @@ def make_console(options: argparse.Namespace, prefs: Preferences,
         confirm_restart=prefs.confirm_restart and not options.no_confirm_restart,
         autorestart=not options.no_autorestart,
         start=False,
+        connector=remote,
     )
     console.shutdown_kernel_on_close = manager is not None
     console.editor_command = options.editor
@@ -108,7 +131,9 @@ class ConsoleApp(QObject):
 
     # -- consoles for new tabs (TabHost) ----------------------------------------------------
     def _options(self, **changes) -> argparse.Namespace:
+        """The command line's options for a local kernel, with ``changes``."""
         opts = argparse.Namespace(**vars(self.options))
+        opts.ssh, opts.sshkey, opts.ssh_option = None, None, []
         for name, value in changes.items():
             setattr(opts, name, value)
         return opts
@@ -120,6 +145,11 @@ class ConsoleApp(QObject):
     def same_kernel_console(self, console: ConsoleWidget) -> ConsoleWidget:
         """Another console on ``console``'s kernel, attached (the first keeps owning it)."""
         username = self.options.username or self.prefs.username
+        if console.lifecycle.connector is not None and console.manager is None:
+            # through the same tunnel, which stays up while either console uses it
+            new = make_console(self._options(existing=None), self.prefs, remote=console.lifecycle.connector)
+            new.shutdown_kernel_on_close = False
+            return new
         if console.manager is not None and console.manager.info is not None:
             client = console.manager.client(username=username)  # keeps its key in step on restarts
         elif console.client is not None and console.client.connection_file is not None:
@@ -141,9 +171,7 @@ class ConsoleApp(QObject):
         self.users.shutdown_kept()
 
     def _new_own_window(self) -> None:
-        opts = argparse.Namespace(**vars(self.options))
-        opts.existing = None  # a new window gets a new kernel
-        self.open_window(opts)
+        self.open_window(self._options(existing=None))  # a new window gets a new kernel
 
     def _forget(self, window: MainWindow) -> None:
         if window in self.windows:

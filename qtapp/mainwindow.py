@@ -395,14 +395,18 @@ class MainWindow(QMainWindow):
     def _on_start_failed(self, reason: str, output: str, console: ConsoleWidget) -> None:
         if console.controller.has_been_ready:
             return  # a later failure: the console shows it
-        message = f"The kernel could not be started: {reason}"
-        print(f"qtapp: {message}" + (f"\n--- kernel output ---\n{output.rstrip()}" if output.strip() else ""),
+        started = console.manager is not None
+        message = f"The kernel could not be {'started' if started else 'reached'}: {reason}"
+        what = "kernel output" if started else "details"
+        print(f"qtapp: {message}" + (f"\n--- {what} ---\n{output.rstrip()}" if output.strip() else ""),
               file=sys.stderr)
-        box = QMessageBox(QMessageBox.Critical, "Kernel failed to start", message, QMessageBox.Ok, self)
+        title = "Kernel failed to start" if started else "Cannot reach the kernel"
+        box = QMessageBox(QMessageBox.Critical, title, message, QMessageBox.Ok, self)
         box.setObjectName("start_error_dialog")
         if output.strip():
             box.setDetailedText(output)
-            box.setInformativeText("The kernel's own output is under “Show Details…”.")
+            box.setInformativeText("The kernel's own output is under “Show Details…”." if started else
+                                   "What ssh said is under “Show Details…”.")
         box.finished.connect(lambda _r: self._after_start_failure(console, reason, output))
         self.error_dialog = box
         box.open()

@@ -201,7 +201,7 @@ class ConsoleController(QObject):
 
     def _on_start_failed(self, reason: str, output: str) -> None:
         self.set_state("dead")
-        text = f"Kernel failed to start: {reason}"
+        text = f"Kernel failed to start: {reason}" if self.lifecycle.owned else f"Cannot reach the kernel: {reason}"
         self.view.present(NoticeOp(text + (f"\n{output.rstrip()}" if output.strip() else ""), level="error"))
         if self.bridge is not None:
             self.bridge.stop()

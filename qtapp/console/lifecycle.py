@@ -9,7 +9,9 @@ Two situations:
   ``max_restarts`` times within ``restart_window`` seconds.
 - *attached*: only a client. Death shows up as a silent heartbeat (see the
   bridge); interrupt and restart go as messages on the control channel, and
-  whoever owns the kernel restarts it.
+  whoever owns the kernel restarts it. The client may come from a
+  *connector* (a kernel on another machine, reached through a tunnel that
+  is set up when the console starts and released when it closes).
 
 Starting and restarting wait for a process to come up, so they run on a
 worker thread and report back through queued signals: the GUI thread never
@@ -23,7 +25,7 @@ import os
 import signal
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Protocol
 
 from PyQt5.QtCore import QObject, QSocketNotifier, QTimer, pyqtSignal
 
@@ -32,6 +34,13 @@ from kernel.connect import CHANNELS
 from kernel.manager import KernelManager, KernelStartError
 
 log = logging.getLogger(__name__)
+
+
+class Connector(Protocol):
+    """Makes the client of an attached console (for instance through a tunnel)."""
+
+    def connect(self, username: Optional[str]) -> KernelClient: ...
+    def release(self) -> None: ...
 
 #: Automatic restarts within the window; the death after them is the last:
 #: five quick deaths in a row and the console stops and offers a manual restart.
@@ -79,12 +88,14 @@ class KernelLifecycle(QObject):
     def __init__(self, manager: Optional[KernelManager] = None, client: Optional[KernelClient] = None, *,
                  username: Optional[str] = None, autorestart: bool = True,
                  max_restarts: int = DEFAULT_MAX_RESTARTS, restart_window: float = DEFAULT_RESTART_WINDOW,
-                 parent: Optional[QObject] = None):
+                 connector: Optional[Connector] = None, parent: Optional[QObject] = None):
         super().__init__(parent)
-        if manager is None and client is None:
-            raise ValueError("a console needs a kernel manager, a client, or both")
+        if manager is None and client is None and connector is None:
+            raise ValueError("a console needs a kernel manager, a client, or a connector")
         self.manager = manager
         self.client = client
+        self.connector = connector
+        self._connected = False
         self.username = username
         if manager is not None and username:
             manager.username = username  # what it asks the kernel is this console's doing
@@ -123,6 +134,9 @@ class KernelLifecycle(QObject):
     # -- starting ---------------------------------------------------------------------
     def start(self) -> None:
         if self.manager is None:
+            if self.client is None and self.connector is not None:
+                self._connect()
+                return
             assert self.client is not None
             self.client_ready.emit(self.client)
             return
@@ -132,7 +146,31 @@ class KernelLifecycle(QObject):
         self.busy = True
         self._starting = True
         self._closed = False
-        self._in_thread(self.manager.start, self._on_started)
+        manager = self.manager
+        self._in_thread(manager.start, self._on_started, cleanup=lambda: manager.shutdown(now=True))
+
+    def _connect(self) -> None:
+        connector = self.connector
+        assert connector is not None
+        self.busy = True
+        self._closed = False
+        made: List[KernelClient] = []
+        self._in_thread(lambda: made.append(connector.connect(self.username)),
+                        lambda exc: self._on_connected(exc, made),
+                        cleanup=lambda: made and connector.release())
+
+    def _on_connected(self, exc: Optional[BaseException], made: List[KernelClient]) -> None:
+        self.busy = False
+        if isinstance(exc, _Closed):
+            return
+        if exc is not None:
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            log.error("cannot reach the kernel: %s", reason)
+            self.start_failed.emit(reason, getattr(exc, "details", ""))
+            return
+        self._connected = True
+        self.client = made[0]
+        self.client_ready.emit(self.client)
 
     def _on_started(self, exc: Optional[BaseException]) -> None:
         self.busy = False
@@ -207,7 +245,8 @@ class KernelLifecycle(QObject):
         assert manager is not None
         self._starting = True
         self._in_thread(lambda: manager.restart(now=automatic),
-                        lambda exc: self._on_restarted(exc, automatic))
+                        lambda exc: self._on_restarted(exc, automatic),
+                        cleanup=lambda: manager.shutdown(now=True))
 
     def _on_restarted(self, exc: Optional[BaseException], automatic: bool) -> None:
         self.busy = False
@@ -233,8 +272,15 @@ class KernelLifecycle(QObject):
             self.client.update_key(info.key, info.signature_scheme)
 
     def detach(self) -> None:
-        """Stop watching the kernel (the console closes but the kernel stays)."""
+        """Stop watching the kernel (the console closes but the kernel stays);
+        a connector is released (the last console closes its tunnel)."""
         self._unwatch()
+        if self.connector is not None:
+            with self._work_lock:
+                self._closed = True  # a connection being made is released by its thread
+            if self._connected:
+                self._connected = False
+                self.connector.release()
         if self.manager is not None and self._listening:
             self.manager.remove_restart_callback(self._emit_manager_restart, "restart")
             self.manager.remove_restart_callback(self._emit_manager_dead, "dead")
@@ -356,8 +402,10 @@ class KernelLifecycle(QObject):
             self.gave_up.emit("the kernel keeps dying; not restarting it automatically")
 
     # -- threads ---------------------------------------------------------------------
-    def _in_thread(self, work: Callable[[], object], done: Callable[[Optional[BaseException]], None]) -> None:
-        manager = self.manager
+    def _in_thread(self, work: Callable[[], object], done: Callable[[Optional[BaseException]], None],
+                   cleanup: Optional[Callable[[], object]] = None) -> None:
+        """Run ``work`` on a thread and ``done`` back on this one; ``cleanup``
+        undoes the work if the console closed meanwhile."""
 
         def run() -> None:
             failure: Optional[BaseException] = None
@@ -368,9 +416,13 @@ class KernelLifecycle(QObject):
             with self._work_lock:
                 self._working = False
                 closed = self._closed
-            if closed and manager is not None:
-                # the console was closed meanwhile: nobody else will stop this kernel
-                manager.shutdown(now=True)
+            if closed:
+                # the console was closed meanwhile: nobody else will undo this
+                if cleanup is not None:
+                    try:
+                        cleanup()
+                    except Exception:
+                        log.exception("cleaning up after a closed console failed")
                 failure = _Closed()
             try:
                 self._work_done.emit(done, failure)

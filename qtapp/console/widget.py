@@ -36,7 +36,7 @@ from .export import transcript_html
 from .highlight import CodeHighlighter, TokenFormats, make_lexer
 from .input_actions import InputActions
 from .keymap import Keymap
-from .lifecycle import KernelLifecycle
+from .lifecycle import Connector, KernelLifecycle
 from .others import OthersLayer, Peer
 from .outputs import OutputAreas
 from .renderers import InlineObjectHost, RendererRegistry, default_registry
@@ -56,7 +56,8 @@ class ConsoleWidget(QWidget):
 
     With neither, it starts its own kernel (ours) and shuts it down when
     closed. With a manager, it starts it if needed. With only a client, it
-    attaches to a running kernel.
+    attaches to a running kernel; with a ``connector``, to the kernel it
+    reaches (through an ssh tunnel, see :mod:`qtapp.remote`).
     """
 
     executed = pyqtSignal(dict)
@@ -75,10 +76,10 @@ class ConsoleWidget(QWidget):
                  font: Optional[QFont] = None, scrollback_bytes: int = DEFAULT_SCROLLBACK_BYTES,
                  confirm_restart: bool = True, autorestart: bool = True, keymap: Optional[Keymap] = None,
                  registry: Optional[RendererRegistry] = None, start: bool = True,
-                 parent: Optional[QWidget] = None):
+                 connector: Optional[Connector] = None, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.setObjectName("console")
-        created = manager is None and client is None
+        created = manager is None and client is None and connector is None
         if created:
             manager = KernelManager(username=username)
         #: shut the kernel down when the console closes (default: if we created it)
@@ -113,7 +114,8 @@ class ConsoleWidget(QWidget):
         self.find_bar = FindBar(self.transcript.view, self, before_search=lambda: self.queue.flush())
         self.popup = CompletionPopup(self)
 
-        self.lifecycle = KernelLifecycle(manager, client, username=username, autorestart=autorestart, parent=self)
+        self.lifecycle = KernelLifecycle(manager, client, username=username, autorestart=autorestart,
+                                         connector=connector, parent=self)
         self.controller = ConsoleController(self, self.lifecycle, self)
         self.actions = InputActions(self.editor, self.controller.history, self.popup, self.search_bar,
                                     self.controller)
