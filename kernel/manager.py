@@ -32,7 +32,7 @@ from typing import Callable, Optional
 import zmq
 
 from .client import KernelClient, _login_name
-from .connect import (LOCALHOST, PROCESS_FIELD, ConnectionInfo, jupyter_runtime_dir, new_connection_info,
+from .connect import (LOCALHOST, PATH_FIELD, PROCESS_FIELD, ConnectionInfo, jupyter_runtime_dir, new_connection_info,
                       new_kernel_id, new_key, process_record, sweep_stale_connection_files,
                       write_connection_file)
 from .kernelspec import OWN_NAME, READY_FD_ENV, KernelSpec, get_kernel_spec, own_kernel_spec
@@ -152,6 +152,7 @@ class KernelManager:
             self.info.extra.pop(PROCESS_FIELD, None)
         else:
             self.info.extra[PROCESS_FIELD] = process_record(pid)
+        self.info.extra[PATH_FIELD] = str(self._connection_file)
         write_connection_file(self._connection_file, self.info)
 
     def _command(self) -> list:

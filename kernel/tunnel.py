@@ -23,10 +23,12 @@ and answers password prompts through pexpect. Here:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -37,8 +39,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Deque, List, Optional, Sequence, Tuple
 
-from .connect import (CHANNELS, LOCALHOST, PROCESS_FIELD, ConnectionInfo, jupyter_runtime_dir, pick_free_ports,
-                      process_record, write_connection_file)
+from .connect import (CHANNELS, LOCALHOST, PATH_FIELD, PROCESS_FIELD, ConnectionFileError, ConnectionInfo,
+                      jupyter_runtime_dir, pick_free_ports, process_record, write_connection_file)
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +169,19 @@ class SshTunnel:
         # names the ssh process, so a file left by a crash is swept once ssh is gone
         info.extra[PROCESS_FIELD] = process_record(self.process.pid)
         info.extra["ssh_server"] = str(self.server)
+        remote_path = info.extra.pop(PATH_FIELD, None)
+        if remote_path:
+            info.extra["ssh_remote_file"] = remote_path
         self.connection_file = write_connection_file(path, info)
         return self.connection_file
+
+    def take_key(self, key: str, signature_scheme: str) -> None:
+        """The kernel restarted with a new key: the local file says so too, so
+        local clients (and their consoles) follow it as for a local kernel."""
+        self.info.key = key
+        self.info.signature_scheme = signature_scheme
+        if self.connection_file is not None:
+            self.write_connection_file(self.connection_file)
 
     def close(self, timeout: float = 5.0) -> None:
         """End ssh (its forwarded connections with it) and remove the local file."""
@@ -196,7 +209,8 @@ class SshTunnel:
 
 
 def _ssh_argv(ssh: str, server: SshServer, sshkey: Optional[str], options: Sequence[str],
-              forwards: Sequence[Tuple[int, str, int]], connect_timeout: float) -> List[str]:
+              forwards: Sequence[Tuple[int, str, int]], connect_timeout: float,
+              command: str = LIFELINE_COMMAND) -> List[str]:
     argv = [ssh, "-T", "-x", "-a",
             "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
             "-o", f"ConnectTimeout={max(1, int(connect_timeout))}",
@@ -210,8 +224,56 @@ def _ssh_argv(ssh: str, server: SshServer, sshkey: Optional[str], options: Seque
     for local, remote_ip, remote in forwards:
         target = f"[{remote_ip}]" if ":" in remote_ip else remote_ip
         argv += ["-L", f"{LOCALHOST}:{local}:{target}:{remote}"]
-    argv += ["--", server.destination, LIFELINE_COMMAND]
+    argv += ["--", server.destination, command]
     return argv
+
+
+def _ssh_executable(ssh_command: Optional[str]) -> str:
+    ssh = ssh_command or shutil.which("ssh")
+    if not ssh:
+        raise TunnelError("no ssh command found: install the OpenSSH client")
+    return ssh
+
+
+def _key_file(sshkey: Optional[str]) -> Optional[str]:
+    if not sshkey:
+        return None
+    key_path = Path(sshkey).expanduser()
+    if not key_path.is_file():
+        raise TunnelError(f"no such ssh key: {key_path}")
+    if not os.access(key_path, os.R_OK):
+        raise TunnelError(f"cannot read the ssh key {key_path}")
+    return str(key_path)
+
+
+def read_remote_connection_file(server: str, path: str, sshkey: Optional[str] = None, *,
+                                ssh_options: Sequence[str] = (), timeout: float = 15.0,
+                                ssh_command: Optional[str] = None) -> ConnectionInfo:
+    """The connection file at ``path`` on ``server``, read through ssh (the
+    way to learn a remote kernel's new key after a restart)."""
+    target = parse_server(server)
+    argv = _ssh_argv(_ssh_executable(ssh_command), target, _key_file(sshkey), ssh_options, (), min(timeout, 15.0),
+                     command=f"cat -- {shlex.quote(path)}")
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TunnelError(f"reading {path} on {target} took longer than {timeout:.0f} s") from None
+    except OSError as exc:
+        raise TunnelError(f"cannot run ssh: {exc.strerror or exc}") from None
+    stderr = done.stderr.decode("utf-8", "replace")
+    if done.returncode != 0:
+        if "No such file" in stderr:
+            raise TunnelError(f"{path} does not exist on {target} (the kernel was shut down?)", stderr)
+        raise TunnelError(explain_ssh_failure(stderr, target, sshkey, done.returncode), stderr)
+    source = f"{target}:{path}"
+    try:
+        data = json.loads(done.stdout.decode("utf-8"))
+    except ValueError as exc:
+        raise TunnelError(f"{source}: not valid JSON ({exc})") from None
+    try:
+        return ConnectionInfo.from_dict(data, source=source)
+    except ConnectionFileError as exc:
+        raise TunnelError(str(exc)) from None
 
 
 def _read_lines(stream, into: Deque[str]) -> None:
@@ -246,16 +308,8 @@ def tunnel_to_kernel(info: ConnectionInfo, server: str, sshkey: Optional[str] = 
     if info.transport != "tcp":
         raise TunnelError(f"the kernel uses the {info.transport} transport; only tcp kernels can be "
                           "reached through ssh")
-    ssh = ssh_command or shutil.which("ssh")
-    if not ssh:
-        raise TunnelError("no ssh command found: install the OpenSSH client")
-    if sshkey:
-        key_path = Path(sshkey).expanduser()
-        if not key_path.is_file():
-            raise TunnelError(f"no such ssh key: {key_path}")
-        if not os.access(key_path, os.R_OK):
-            raise TunnelError(f"cannot read the ssh key {key_path}")
-        sshkey = str(key_path)
+    ssh = _ssh_executable(ssh_command)
+    sshkey = _key_file(sshkey)
     remote_ip = LOCALHOST if info.ip in ANY_ADDRESS else info.ip
     deadline = time.monotonic() + timeout
     for attempt in range(PORT_ATTEMPTS):

@@ -5,20 +5,31 @@ worker thread, so the window stays live while ssh logs in) and closed when
 the last console using it closes. Consoles see an ordinary local kernel:
 the tunnel's local connection file (0600, in the runtime directory) lets
 other tabs and local tools attach while it runs.
+
+A restart gives the kernel a new key, written by its manager into the
+connection file over there. Files written by our manager say where they
+are, so after a restart the original is read again through ssh and its new
+key written into the local file, which the consoles follow as usual.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 from kernel.client import KernelClient
-from kernel.connect import ConnectionInfo
-from kernel.tunnel import KERNEL_TIMEOUT, TUNNEL_TIMEOUT, SshTunnel, TunnelError, tunnel_to_kernel, wait_for_kernel
+from kernel.connect import CHANNELS, PATH_FIELD, ConnectionInfo
+from kernel.tunnel import (KERNEL_TIMEOUT, TUNNEL_TIMEOUT, SshTunnel, TunnelError, read_remote_connection_file,
+                           tunnel_to_kernel, wait_for_kernel)
 
 log = logging.getLogger(__name__)
+
+#: How long to look for a restarted remote kernel's new key, and how often.
+FOLLOW_TIMEOUT = 60.0
+FOLLOW_INTERVAL = 0.5
 
 
 class RemoteKernel:
@@ -71,6 +82,39 @@ class RemoteKernel:
         except BaseException:
             self.release()
             raise
+
+    @property
+    def remote_path(self) -> Optional[str]:
+        path = self.info.extra.get(PATH_FIELD)
+        return path if isinstance(path, str) and path else None
+
+    def follow_restart(self, old_key: bytes) -> bool:
+        """Look for the restarted kernel's new key on the server, in the
+        background; False if its connection file does not say where it is."""
+        path, tunnel = self.remote_path, self.tunnel
+        if path is None or tunnel is None:
+            return False
+        threading.Thread(target=self._follow, args=(path, tunnel, old_key), name="ssh-follow-restart",
+                         daemon=True).start()
+        return True
+
+    def _follow(self, path: str, tunnel: SshTunnel, old_key: bytes) -> None:
+        deadline = time.monotonic() + FOLLOW_TIMEOUT
+        while time.monotonic() < deadline and tunnel.alive and not self._closing:
+            try:
+                fresh = read_remote_connection_file(self.server, path, self.sshkey, ssh_options=self.ssh_options)
+            except TunnelError as exc:
+                log.debug("reading %s on %s: %s", path, self.server, exc.reason)
+            else:
+                if fresh.key.encode() != old_key:
+                    if any(getattr(fresh, f"{c}_port") != getattr(self.info, f"{c}_port") for c in CHANNELS):
+                        log.warning("the kernel on %s came back on other ports; attach to it again", self.server)
+                        return
+                    self.info.key = fresh.key
+                    tunnel.take_key(fresh.key, fresh.signature_scheme)
+                    log.info("the kernel on %s restarted; its new key is in %s", self.server, tunnel.connection_file)
+                    return
+            time.sleep(FOLLOW_INTERVAL)
 
     def release(self) -> None:
         """One console less; the last one closes the tunnel."""

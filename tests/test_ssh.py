@@ -147,6 +147,32 @@ def test_qtapp_existing_with_ssh_works_like_a_local_kernel(qtbot, tmp_path, sshd
     assert not local_file.exists() and km.is_alive() and not exits
 
 
+def test_a_restart_asked_through_the_tunnel_is_followed_with_the_new_key(qtbot, tmp_path, sshd):
+    from kernel.manager import KernelManager
+    owner = KernelManager(autorestart=True)  # restarts the kernel when asked over the wire
+    owner.start()
+    try:
+        app, exits = _app(tmp_path, "--no-confirm-restart", "--existing", str(owner.connection_file),
+                          *_ssh_args(sshd))
+        window = app.open_window()
+        qtbot.addWidget(window)
+        console = window.console
+        qtbot.waitUntil(lambda: console.is_ready and console.controller.next_count is not None, timeout=TIMEOUT_MS)
+        run(qtbot, console, "before = 1")
+        old_key, pid = owner.info.key, owner.process.pid
+        window.actions["restart"].trigger()
+        qtbot.waitUntil(lambda: owner.process.pid != pid, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: "Kernel restarted" in console.plain_text(), timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: console.is_ready and console.controller.next_count == 1, timeout=TIMEOUT_MS)
+        assert owner.info.key != old_key
+        assert console.client.session.key == owner.info.key.encode()
+        assert json.loads(console.client.connection_file.read_text())["key"] == owner.info.key
+        assert run(qtbot, console, "before")["content"]["ename"] == "NameError"
+        window.close()
+    finally:
+        owner.shutdown(now=True)
+
+
 # -- errors ----------------------------------------------------------------------------------------------
 
 def _failure(qtbot, app):

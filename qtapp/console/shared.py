@@ -7,7 +7,8 @@ it, then:
 - *restart*: a console that owns the kernel starts it again itself (its
   lifecycle expects the exit). An attached console waits for the owner to
   write the restarted kernel's new key into the connection file, takes it
-  and carries on; prompt numbers follow the new kernel.
+  and carries on; prompt numbers follow the new kernel. (For a kernel on
+  another machine the connector brings the new key into the local file.)
 - *shutdown*: the console offers to close, or to start a kernel of its own
   (an owned console starts its kernel again; an attached one becomes the
   owner of a new kernel).
@@ -87,16 +88,23 @@ class SharedKernel(QObject):
         self.c.forget_executions()
         self.c.set_state("restarting")
         self._old_key = client.session.key
+        connector = self.c.lifecycle.connector
+        if connector is not None and not connector.follow_restart(self._old_key):
+            self._cannot_follow("its connection file does not say where it is on the server")
+            return
         self._deadline = time.monotonic() + FOLLOW_TIMEOUT
         bridge.key_changed.connect(self._stop_following)
         self._poll.start()
 
     def _check_file(self) -> None:
         bridge = self.c.bridge
-        if bridge is None or not bridge.running or time.monotonic() > self._deadline:
-            if bridge is not None and bridge.running:
-                log.warning("the kernel's owner did not restart it within %.0f s", FOLLOW_TIMEOUT)
+        if bridge is None or not bridge.running:
             self._stop_following()
+            return
+        if time.monotonic() > self._deadline:
+            self._stop_following()
+            self._cannot_follow(f"no new key appeared in {bridge.client.connection_file} within "
+                                f"{FOLLOW_TIMEOUT:.0f} s")
             return
         try:
             info = read_connection_file(bridge.client.connection_file)
@@ -115,6 +123,13 @@ class SharedKernel(QObject):
                 bridge.key_changed.disconnect(self._stop_following)
             except TypeError:
                 pass  # not connected
+
+    def _cannot_follow(self, why: str) -> None:
+        log.warning("cannot follow the kernel's restart: %s", why)
+        self.c.set_state("dead")
+        self.c.view.present(NoticeOp(f"The restarted kernel cannot be followed: {why}. Attach to it again "
+                                     "with its current connection file.", level="error"))
+        self.c.view.show_notice("The restarted kernel cannot be followed.", [(CLOSE, self.close_console)])
 
     # -- a shutdown elsewhere -------------------------------------------------------------------
     def _on_ended(self, how: str) -> None:
