@@ -238,3 +238,44 @@ def test_tab_titles_are_edited_in_place(qtbot, tmp_path):
     qtbot.keyClicks(editor, "ignored")
     qtbot.keyClick(editor, Qt.Key_Escape)
     assert window.tabs.tabText(1) == "Console 2"
+
+
+def test_the_picker_can_attach_to_a_file_from_elsewhere(qtbot, tmp_path, km):
+    import shutil
+    window, app = open_window(qtbot, tmp_path)
+    copy = tmp_path / "copied-kernel.json"
+    shutil.copy(km.connection_file, copy)
+    os.chmod(copy, 0o600)
+    picker = window.tab_commands.attach_tab()
+    picker.choose_file(copy)  # what Browse… does with the file chosen
+    qtbot.waitUntil(lambda: picker.status_of(copy) == "ready", timeout=TIMEOUT_MS)
+    picker.accept()
+    attached = window.console
+    _ready(qtbot, attached)
+    assert attached.client.connection_file == copy
+    assert _pid(qtbot, attached) == km.process.pid
+
+
+def test_the_username_and_the_others_toggle_apply_to_every_tab_and_persist(qtbot, tmp_path):
+    window, app = open_window(qtbot, tmp_path)
+    window.actions["new_tab_same_kernel"].trigger()
+    second = window.console
+    _ready(qtbot, second)
+    first = window.tabs.widget(0)
+    window.set_username("Ada Lovelace")
+    assert first.username == second.username == "Ada Lovelace"
+    reply = run(qtbot, first, "'named'")
+    qtbot.waitUntil(lambda: f"[Ada Lovelace·{first.client.session.session_id[:4]}] In "
+                    f"[{reply['content']['execution_count']}]" in second.plain_text(raw=True), timeout=TIMEOUT_MS)
+    window.actions["show_others"].trigger()  # off
+    assert not first.others_visible and not second.others_visible
+    assert app.prefs.username == "Ada Lovelace" and app.prefs.show_others is False
+    window.close()
+    # a new window (without --username) starts with what was chosen
+    options = build_parser().parse_args(["--settings", str(tmp_path / "settings.ini")])
+    again_app = ConsoleApp(options, Preferences(open_settings(options.settings)), exit=lambda code: None)
+    again = again_app.open_window()
+    qtbot.addWidget(again)
+    _ready(qtbot, again.console)
+    assert again.console.username == "Ada Lovelace"
+    assert not again.console.others_visible and not again.actions["show_others"].isChecked()

@@ -261,10 +261,3 @@ def _session_of(block: QTextBlock) -> Optional[str]:
     value = block.blockFormat().property(PEER_PROPERTY)
     return value if isinstance(value, str) and value else None
 
-
-def peers_summary(peers: List[Peer]) -> str:
-    """``alice, bob (2 consoles)``: the people behind a list of sessions."""
-    counts: Dict[str, int] = {}
-    for p in peers:
-        counts[p.username] = counts.get(p.username, 0) + 1
-    return ", ".join(name if n == 1 else f"{name} ({n} consoles)" for name, n in counts.items())
