@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import List, Optional
 
 SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd")
-INSTALL_TIMEOUT = 600
+#: Seconds per apt-get step (install, or update then install again).
+INSTALL_TIMEOUT = 300
 
 
 def find_sshd() -> Optional[str]:

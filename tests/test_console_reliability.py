@@ -186,3 +186,18 @@ def test_a_flood_from_one_console_leaves_the_other_responsive_and_replies_go_rig
 #: other processes' CPU on a shared 2-core host.
 BUSY_LIMIT_MS = 200
 STALL_LIMIT_MS = 1000
+
+
+# -- closing early --------------------------------------------------------------------------------------
+
+def test_a_console_closed_while_its_kernel_starts_stops_that_kernel(qtbot):
+    from qtapp import ConsoleWidget
+    console = ConsoleWidget(start=False)
+    qtbot.addWidget(console)
+    manager = console.manager
+    console.controller.start()  # the kernel starts on a worker thread
+    assert console.lifecycle.busy
+    console.close()
+    qtbot.waitUntil(lambda: manager.process is not None and manager.process.poll() is not None,
+                    timeout=TIMEOUT_MS)
+    assert not manager.connection_file.exists()

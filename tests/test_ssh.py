@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from console_helpers import TIMEOUT_MS, StallProbe, make_console, run
+from console_helpers import TIMEOUT_MS, StallProbe, run
 from helpers import listening_tcp_sockets, process_gone, wait_until
 from kernel.client import KernelClient
 from kernel.connect import (CHANNELS, PROCESS_FIELD, new_connection_info, process_is_gone,
@@ -25,19 +25,32 @@ from qtapp.__main__ import build_parser
 from qtapp.app import ConsoleApp
 from qtapp.remote import RemoteKernel
 from qtapp.settings import Preferences, open_settings
-from sshd import ensure_sshd, start_sshd
+from sshd import INSTALL_TIMEOUT, ensure_sshd, start_sshd
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory):
-    path, reason = ensure_sshd()
+    path, reason = ensure_sshd()  # may install openssh-server: see the first test's time limit
     if path is None:
         pytest.skip(reason)
     server = start_sshd(path, tmp_path_factory.mktemp("sshd"))
     yield server
     server.stop()
+
+
+@pytest.mark.timeout(3 * INSTALL_TIMEOUT + 60)  # the first test may wait for apt-get
+def test_the_test_server_accepts_its_key_and_refuses_another(sshd):
+    def login(key):
+        cmd = ["ssh", "-o", "BatchMode=yes", "-i", str(key), "-o", "IdentitiesOnly=yes", "-p", str(sshd.port)]
+        for option in sshd.ssh_options:
+            cmd += ["-o", option]
+        return subprocess.run(cmd + [f"{sshd.user}@127.0.0.1", "true"], capture_output=True, text=True, timeout=60)
+
+    assert login(sshd.key).returncode == 0
+    refused = login(sshd.other_key)
+    assert refused.returncode == 255 and "Permission denied" in refused.stderr
 
 
 def _ssh_children(pid: int) -> list:

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Set
 
-from PyQt5.QtGui import QColor, QFont, QTextBlock, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
+from PyQt5.QtGui import QColor, QFont, QTextBlock, QTextCharFormat, QTextCursor, QTextFormat
 
 from .outputs import MAX_AREAS, EchoOp, StreamOp
 from .theme import Theme
