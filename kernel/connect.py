@@ -287,6 +287,10 @@ def find_connection_file(name_or_fragment: str | None = None, runtime_dir: Path 
 #: The extra connection-file field holding the kernel's process record.
 #: Jupyter's loaders ignore fields they do not know.
 PROCESS_FIELD = "kernel_process"
+#: Where a manager wrote the file, on the kernel's machine: a client using a
+#: copy elsewhere (through ssh) reads the original again after a restart
+#: changed the key.
+PATH_FIELD = "connection_file_path"
 
 
 def _read_text(path: str) -> str:

@@ -31,12 +31,12 @@ from typing import Callable, Optional
 
 import zmq
 
-from .client import KernelClient
-from .connect import (LOCALHOST, PROCESS_FIELD, ConnectionInfo, jupyter_runtime_dir, new_connection_info,
+from .client import KernelClient, _login_name
+from .connect import (LOCALHOST, PATH_FIELD, PROCESS_FIELD, ConnectionInfo, jupyter_runtime_dir, new_connection_info,
                       new_kernel_id, new_key, process_record, sweep_stale_connection_files,
                       write_connection_file)
 from .kernelspec import OWN_NAME, READY_FD_ENV, KernelSpec, get_kernel_spec, own_kernel_spec
-from .wire import Session
+from .wire import Session, new_id
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class KernelManager:
                  connection_file: Optional[Path | str] = None, ip: str = LOCALHOST,
                  env: Optional[dict] = None, cwd: Optional[str] = None,
                  autorestart: bool = False, max_restarts: int = 5, restart_window: float = 30.0,
-                 capture_output: bool = True):
+                 capture_output: bool = True, username: Optional[str] = None):
         if kernel_cmd is not None and kernel_name is not None:
             raise ValueError("give kernel_cmd or kernel_name, not both")
         if kernel_cmd is not None:
@@ -93,6 +93,10 @@ class KernelManager:
         self._clients: "weakref.WeakSet[KernelClient]" = weakref.WeakSet()
         self._control: Optional[zmq.Socket] = None
         self._session: Optional[Session] = None
+        #: who the manager's own requests (shutdown, restart) come from, as other
+        #: frontends see them in the parent header of the kernel's broadcasts
+        self.username = username or _login_name()
+        self.session_id = new_id()
         self._callbacks: dict = {"restart": [], "dead": []}
         self._expect_exit = False
         self._restart_times: list = []
@@ -125,6 +129,9 @@ class KernelManager:
             for attempt in range(BIND_ATTEMPTS):
                 if self.info is None or attempt:
                     self.info = new_connection_info(self.ip, kernel_name=self.kernel_name)
+                else:
+                    # started again after a shutdown: same ports, never the same key
+                    self.info.key = new_key()
                 self._write_connection_file()
                 if self._launch(timeout):
                     break
@@ -145,6 +152,7 @@ class KernelManager:
             self.info.extra.pop(PROCESS_FIELD, None)
         else:
             self.info.extra[PROCESS_FIELD] = process_record(pid)
+        self.info.extra[PATH_FIELD] = str(self._connection_file)
         write_connection_file(self._connection_file, self.info)
 
     def _command(self) -> list:
@@ -248,7 +256,8 @@ class KernelManager:
     def _control_socket(self) -> tuple:
         if self._control is None:
             assert self.info is not None
-            self._session = Session(self.info.key, self.info.signature_scheme, username="manager")
+            self._session = Session(self.info.key, self.info.signature_scheme, username=self.username,
+                                    session_id=self.session_id)
             self._control = zmq.Context.instance().socket(zmq.DEALER)
             self._control.linger = 0
             self._control.connect(self.info.url("control"))
@@ -256,6 +265,7 @@ class KernelManager:
 
     def _send_control(self, msg_type: str, content: dict) -> None:
         sock, session = self._control_socket()
+        session.username = self.username
         while True:  # replies to earlier requests are of no interest
             try:
                 sock.recv_multipart(zmq.NOBLOCK)

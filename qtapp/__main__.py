@@ -33,12 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start the installed Jupyter kernelspec NAME (e.g. python3) instead of "
                             "this console's own kernel")
     kernel.add_argument("--username", metavar="NAME", default=None,
-                        help="the name this console gives in its messages to the kernel (default: your login name)")
+                        help="the name this console gives in its messages to the kernel, which other "
+                             "frontends on it show with your work (default: the one set in the Kernel "
+                             "menu, else your login name)")
     kernel.add_argument("--no-autorestart", action="store_true",
-                        help="do not restart a kernel that died (a started kernel is restarted up to "
-                             "3 times a minute by default)")
+                        help="do not restart a kernel that died (by default a started kernel is "
+                             "restarted after each death, until it dies 5 times within a minute)")
     kernel.add_argument("--no-confirm-restart", action="store_true",
                         help="restart the kernel (Ctrl+.) without asking first")
+    remote = p.add_argument_group("remote kernels (with --existing)")
+    remote.add_argument("--ssh", metavar="USER@HOST[:PORT]", default=None,
+                        help="reach the kernel of the --existing connection file on this ssh server: its five "
+                             "ports are forwarded to this machine through one ssh process (key or agent login; "
+                             "the host key must be known) for as long as the console runs")
+    remote.add_argument("--sshkey", metavar="KEY", default=None, help="private key file for --ssh")
+    remote.add_argument("--ssh-option", metavar="OPTION", action="append", default=[],
+                        help="an ssh -o option for --ssh, such as UserKnownHostsFile=FILE (repeatable)")
     look = p.add_argument_group("appearance")
     look.add_argument("--theme", choices=("light", "dark"), default=None,
                       help="colour theme (default: the last one chosen, else light)")
@@ -236,6 +246,7 @@ def main(argv: Optional[list] = None) -> int:
     console_app.open_window()
     app.setQuitOnLastWindowClosed(True)
     code = app.exec_()
+    console_app.shutdown()
     prefs.sync()
     return code
 

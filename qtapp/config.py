@@ -145,6 +145,9 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("console", "paging", "auto", _choice(*PAGING_MODES),
             'Where help text (obj?, %pdoc...) goes: "inline" in the transcript, "pager" in a pager, '
             '"auto": short text inline, long text in the pager.', "--paging"),
+    Setting("console", "show_others", True, _bool,
+            "Show what other frontends on the same kernel run and print (View > Show others' activity).",
+            None),
     Setting("console", "editor", "", _editor,
             "Command that opens a file for %edit, with {filename} and {line} placeholders, e.g. "
             "\"code --goto {filename}:{line}\". Empty: $VISUAL or $EDITOR.", "--editor"),

@@ -1,4 +1,4 @@
-"""The main window: one console, its menus, status bar and preferences.
+"""The main window: consoles in tabs, menus, status bar and preferences.
 
 Every menu command is a QAction with a stable object name
 (``action_<name>``), so shortcuts can be rebound from configuration later.
@@ -11,16 +11,19 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QFont, QKeySequence
-from PyQt5.QtWidgets import QAction, QActionGroup, QFileDialog, QFontDialog, QLabel, QMainWindow, QMessageBox
+from PyQt5.QtWidgets import (QAction, QActionGroup, QFileDialog, QFontDialog, QInputDialog, QLabel, QMainWindow,
+                             QMessageBox)
 
 from .console.highlight import TokenFormats, available_styles
 from .console.theme import THEMES, apply_palette
 from .console.widget import ConsoleWidget
 from .settings import Preferences
+from .tabcommands import TabCommands, TabHost
+from .tabs import ConsoleTabs
 
 log = logging.getLogger(__name__)
 
@@ -42,35 +45,113 @@ def format_elapsed(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+class _CurrentConsole:
+    """Stands for the console of the current tab: a menu command built with it
+    acts on whichever console is current when the command runs."""
+
+    def __init__(self, window: "MainWindow"):
+        self._window = window
+
+    def __getattr__(self, name: str):
+        value = getattr(self._window.console, name)
+        if callable(value):
+            return lambda *args, **kwargs: getattr(self._window.console, name)(*args, **kwargs)
+        return value
+
+
 class MainWindow(QMainWindow):
-    """A window around one ConsoleWidget."""
+    """A window of consoles in tabs (``console``: the current tab's)."""
 
     #: the kernel could not be started or attached before the console was ever ready
     fatal_error = pyqtSignal(str, str)
 
     def __init__(self, console: ConsoleWidget, preferences: Preferences, *,
-                 new_window: Optional[Callable[[], None]] = None, title: str = "qtapp"):
+                 new_window: Optional[Callable[[], None]] = None, title: str = "qtapp",
+                 host: Optional[TabHost] = None):
         super().__init__()
         self.setObjectName("main_window")
-        self.console = console
         self.prefs = preferences
         self._new_window = new_window
         self._title = title
         self.setWindowTitle(title)
-        self.setCentralWidget(console)
+        self.tabs = ConsoleTabs(self)
+        self.setCentralWidget(self.tabs)
+        self.host = host
+        self.tab_commands = TabCommands(self, self.tabs, host) if host is not None else None
+        self.tabs.close_requested.connect(self.close_tab)
         self.actions: Dict[str, QAction] = {}
+        self.tabs.add_console(console)
+        self._wire_console(console)
         self._build_menus()
         self._build_status_bar()
-        console.state_changed.connect(self._on_state)
-        console.busy_changed.connect(self._on_busy)
-        console.zoom_changed.connect(lambda level: setattr(self.prefs, "zoom", level))
-        console.exit_requested.connect(self._on_exit_requested)
-        console.start_failed.connect(self._on_start_failed)
+        self.tabs.current_console_changed.connect(self._on_current_changed)
         geometry = preferences.geometry
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(900, 680)
         self._on_state(console.controller.state)
         self._apply_chrome()
+
+    @property
+    def console(self) -> Optional[ConsoleWidget]:
+        """The console of the current tab."""
+        return self.tabs.current_console()
+
+    def consoles(self) -> List[ConsoleWidget]:
+        return self.tabs.consoles()
+
+    # -- tabs ------------------------------------------------------------------------------
+    def add_console(self, console: ConsoleWidget, title: Optional[str] = None) -> None:
+        """Show ``console`` in a new tab, in this window's look."""
+        current = self.console
+        if current is not None:
+            if console.theme.name != current.theme.name or console.syntax_style != current.syntax_style:
+                console.apply_theme(current.theme.name, syntax_style=current.syntax_style)
+            console.set_base_font(current.base_font)
+            console.set_others_visible(current.others_visible)
+        self.tabs.add_console(console, title)
+        self._wire_console(console)
+
+    def _wire_console(self, console: ConsoleWidget) -> None:
+        def current(handler):
+            return lambda *args: handler(*args) if console is self.console else None
+
+        console.state_changed.connect(current(self._on_state))
+        console.busy_changed.connect(current(self._on_busy))
+        console.ready.connect(current(self._on_ready))
+        console.zoom_changed.connect(lambda level: setattr(self.prefs, "zoom", level))
+        console.exit_requested.connect(lambda keep: self._on_exit_requested(keep, console))
+        console.start_failed.connect(lambda reason, output: self._on_start_failed(reason, output, console))
+        if self.host is not None:
+            self.host.users.add(console)
+
+    def remove_console(self, console: ConsoleWidget) -> None:
+        """Take a tab away and close its console (its kernel goes as it decides)."""
+        index = self.tabs.indexOf(console)
+        if index >= 0:
+            self.tabs.removeTab(index)
+        if self.host is not None:
+            self.host.users.discard(console)
+        console.close()
+        console.deleteLater()
+        if not self.tabs.count():
+            self.close()
+
+    def close_tab(self, console: Optional[ConsoleWidget] = None) -> None:
+        if self.tab_commands is not None:
+            self.tab_commands.close_tab(console)
+        elif console is None or console is self.console:
+            self.close()
+
+    def _on_current_changed(self, console: Optional[ConsoleWidget]) -> None:
+        if console is None:
+            return
+        self._on_state(console.controller.state)
+        self._on_busy(console.controller.busy)
+        if console.controller.kernel_info is not None:
+            self._on_ready(console.controller.kernel_info)
+        else:
+            self.kernel_label.clear()
+        self.actions["show_others"].setChecked(console.others_visible)
 
     def _apply_chrome(self) -> None:
         """Menu bar and status bar in the console's theme."""
@@ -92,11 +173,20 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        c = self.console
+        c = _CurrentConsole(self)
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         if self._new_window is not None:
             file_menu.addAction(self._action("new_window", "&New window", self._new_window, "Ctrl+N"))
+        if self.tab_commands is not None:
+            t = self.tab_commands
+            file_menu.addAction(self._action("new_tab", "New &tab", t.new_tab, "Ctrl+T"))
+            file_menu.addAction(self._action("new_tab_same_kernel", "New tab on the same &kernel",
+                                             t.new_tab_same_kernel, "Ctrl+Shift+T"))
+            file_menu.addAction(self._action("attach_tab", "&Attach a tab to a kernel…", t.attach_tab, "Alt+T"))
+            file_menu.addAction(self._action("rename_tab", "&Rename tab…", self.tabs.edit_title))
+            file_menu.addAction(self._action("close_tab", "&Close tab", self.close_tab, "Ctrl+W"))
+            file_menu.addSeparator()
         file_menu.addAction(self._action("save_html", "&Save as HTML…", self.save_html, QKeySequence.Save))
         file_menu.addAction(self._action("print", "&Print…", self.print_transcript, QKeySequence.Print))
         file_menu.addSeparator()
@@ -120,6 +210,10 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("zoom_reset", "&Reset zoom", c.reset_zoom, "Ctrl+0"))
         view.addSeparator()
         view.addAction(self._action("clear", "&Clear", c.clear, shown_key=c.keymap.shortcut_text("clear_transcript")))
+        view.addSeparator()
+        others = self._action("show_others", "Show &others' activity", self._toggle_others, checkable=True)
+        others.setChecked(self.prefs.show_others)
+        view.addAction(others)
         view.addSeparator()
         view.addAction(self._action("font", "&Font…", self.choose_font))
         self.theme_menu = view.addMenu("&Theme")
@@ -148,6 +242,7 @@ class MainWindow(QMainWindow):
                                checkable=True)
         confirm.setChecked(c.confirm_restart)
         kernel.addAction(confirm)
+        kernel.addAction(self._action("set_username", "Your &name for others…", self.choose_username))
         self._build_help_menu()
 
     def _build_help_menu(self) -> None:
@@ -167,10 +262,11 @@ class MainWindow(QMainWindow):
         self._elapsed = QTimer(self)
         self._elapsed.setInterval(1000)
         self._elapsed.timeout.connect(self._refresh_state)
-        self.console.ready.connect(self._on_ready)
 
     # -- status ------------------------------------------------------------------------------
     def _on_ready(self, info: dict) -> None:
+        if self.console is None:
+            return
         content = info.get("content", {})
         name = content.get("implementation", "kernel")
         li = content.get("language_info", {}) or {}
@@ -190,6 +286,8 @@ class MainWindow(QMainWindow):
         self._refresh_state()
 
     def _refresh_state(self) -> None:
+        if self.console is None:
+            return
         c = self.console.controller
         text = STATE_TEXT.get(c.state, c.state)
         if c.state == "busy" and c.busy_since is not None:
@@ -223,12 +321,14 @@ class MainWindow(QMainWindow):
             self.set_font(font)
 
     def set_font(self, font: QFont) -> None:
-        self.console.set_base_font(font)
+        for console in self.consoles():
+            console.set_base_font(font)
         self.prefs.font_family = font.family()
         self.prefs.font_size = font.pointSizeF()
 
     def set_theme(self, name: str) -> None:
-        self.console.apply_theme(name)
+        for console in self.consoles():
+            console.apply_theme(name)
         self.prefs.theme = name
         self._sync_checks()
         self._apply_chrome()
@@ -238,7 +338,8 @@ class MainWindow(QMainWindow):
         dark = TokenFormats(name).background.lstrip("#")
         is_dark = len(dark) >= 6 and (0.299 * int(dark[0:2], 16) + 0.587 * int(dark[2:4], 16)
                                       + 0.114 * int(dark[4:6], 16)) < 128
-        self.console.apply_theme("dark" if is_dark else "light", syntax_style=name)
+        for console in self.consoles():
+            console.apply_theme("dark" if is_dark else "light", syntax_style=name)
         self.prefs.theme = self.console.theme.name
         self.prefs.syntax_style = name
         self._sync_checks()
@@ -253,8 +354,35 @@ class MainWindow(QMainWindow):
 
     def _toggle_confirm(self) -> None:
         value = self.actions["confirm_restart"].isChecked()
-        self.console.confirm_restart = value
+        for console in self.consoles():
+            console.confirm_restart = value
         self.prefs.confirm_restart = value
+
+    def _toggle_others(self) -> None:
+        self.set_others_visible(self.actions["show_others"].isChecked())
+
+    def set_others_visible(self, visible: bool) -> None:
+        """Show or hide other frontends' activity in every tab (and remember it)."""
+        for console in self.consoles():
+            console.set_others_visible(visible)
+        self.actions["show_others"].setChecked(visible)
+        self.prefs.show_others = visible
+
+    def choose_username(self) -> None:
+        name, ok = QInputDialog.getText(self, "Your name", "The name other frontends on your kernels see:",
+                                        text=self.console.username if self.console else "")
+        if ok:
+            self.set_username(name)
+
+    def set_username(self, name: str) -> None:
+        """The name every tab sends from now on (and the default for new ones)."""
+        name = " ".join(name.split())
+        if not name:
+            QMessageBox.warning(self, "Your name", "A name cannot be empty; it was not changed.")
+            return
+        for console in self.consoles():
+            console.set_username(name)
+        self.prefs.username = name
 
     def shutdown_kernel(self) -> None:
         self.console.shutdown_kernel()
@@ -264,29 +392,46 @@ class MainWindow(QMainWindow):
         from PyQt5.QtWidgets import QApplication
         QApplication.closeAllWindows()
 
-    def _on_exit_requested(self, keep_kernel: bool) -> None:
+    def _on_exit_requested(self, keep_kernel: bool, console: ConsoleWidget) -> None:
         if keep_kernel:
-            self.console.shutdown_kernel_on_close = False
-        self.close()
+            console.shutdown_kernel_on_close = False
+        if self.tabs.count() > 1:
+            self.remove_console(console)
+        else:
+            self.close()
 
-    def _on_start_failed(self, reason: str, output: str) -> None:
-        if self.console.controller.has_been_ready:
+    def _on_start_failed(self, reason: str, output: str, console: ConsoleWidget) -> None:
+        if console.controller.has_been_ready:
             return  # a later failure: the console shows it
-        message = f"The kernel could not be started: {reason}"
-        print(f"qtapp: {message}" + (f"\n--- kernel output ---\n{output.rstrip()}" if output.strip() else ""),
+        started = console.manager is not None
+        message = f"The kernel could not be {'started' if started else 'reached'}: {reason}"
+        what = "kernel output" if started else "details"
+        print(f"qtapp: {message}" + (f"\n--- {what} ---\n{output.rstrip()}" if output.strip() else ""),
               file=sys.stderr)
-        box = QMessageBox(QMessageBox.Critical, "Kernel failed to start", message, QMessageBox.Ok, self)
+        title = "Kernel failed to start" if started else "Cannot reach the kernel"
+        box = QMessageBox(QMessageBox.Critical, title, message, QMessageBox.Ok, self)
         box.setObjectName("start_error_dialog")
         if output.strip():
             box.setDetailedText(output)
-            box.setInformativeText("The kernel's own output is under “Show Details…”.")
-        box.finished.connect(lambda _r: self.fatal_error.emit(reason, output))
+            box.setInformativeText("The kernel's own output is under “Show Details…”." if started else
+                                   "What ssh said is under “Show Details…”.")
+        box.finished.connect(lambda _r: self._after_start_failure(console, reason, output))
         self.error_dialog = box
         box.open()
+
+    def _after_start_failure(self, console: ConsoleWidget, reason: str, output: str) -> None:
+        if self.tabs.count() > 1 and self.tabs.indexOf(console) >= 0:
+            self.remove_console(console)  # the other tabs carry on
+        else:
+            self.fatal_error.emit(reason, output)
 
     # -- closing -------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.prefs.geometry = self.saveGeometry()
         self.prefs.sync()
-        self.console.close()
+        if self.tab_commands is not None:
+            self.tab_commands.close_all()
+        else:
+            for console in self.consoles():
+                console.close()
         super().closeEvent(event)

@@ -149,6 +149,25 @@ class Preferences:
         self.qsettings.setValue("view/zoom", float(value))
 
     @property
+    def show_others(self) -> bool:
+        """Show what other frontends on a kernel run and print."""
+        return self.config.get("console.show_others")
+
+    @show_others.setter
+    def show_others(self, value: bool) -> None:
+        self._save("console.show_others", bool(value))
+
+    @property
+    def username(self) -> Optional[str]:
+        """The name consoles send to their kernels (None: the login name)."""
+        name = " ".join(str(self.config.get("kernel.username") or "").split())
+        return name or None
+
+    @username.setter
+    def username(self, value: str) -> None:
+        self._save("kernel.username", " ".join(value.split()))
+
+    @property
     def geometry(self) -> Optional[QByteArray]:
         value = self.qsettings.value("window/geometry")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None

@@ -12,6 +12,7 @@ import pytest
 
 from helpers import iopub_until_idle, run, shell_reply, stdout_of, wait_until
 from kernel.client import KernelClient
+from kernel.connect import PORT_FIELDS
 from kernel.manager import KernelManager, KernelStartError
 from kernel.kernelspec import NoSuchKernel
 
@@ -118,6 +119,48 @@ def test_shutdown_request_published_on_restart(km, kc):
                 break
     finally:
         observer.stop_channels()
+
+
+def test_the_restart_broadcast_names_the_managers_user_and_session(tmp_path):
+    km = KernelManager(username="alice")
+    km.start()
+    observer = KernelClient.from_connection_file(km.connection_file)  # keeps the old key
+    try:
+        observer.wait_for_ready(timeout=60)
+        km.restart()
+        while True:
+            m = observer.iopub_channel.get_msg(timeout=60)
+            if m["msg_type"] == "shutdown_reply":
+                break
+        assert m["parent_header"]["username"] == "alice"
+        assert m["parent_header"]["session"] == km.session_id
+    finally:
+        observer.stop_channels()
+        km.shutdown(now=True)
+
+
+def test_starting_again_after_a_shutdown_uses_a_new_key():
+    km = KernelManager()
+    km.start()
+    try:
+        first_key, ports = km.info.key, [getattr(km.info, f) for f in PORT_FIELDS]
+        kc = km.client()
+        kc.wait_for_ready(timeout=60)
+        captured = kc.session.serialize(kc.session.msg("execute_request", {"code": "import os; os._exit(3)"}))
+        km.shutdown()
+        km.start()
+        assert km.info.key != first_key
+        assert json.loads(km.connection_file.read_text())["key"] == km.info.key
+        assert [getattr(km.info, f) for f in PORT_FIELDS] == ports
+        kc.update_key(km.info.key)
+        kc.wait_for_ready(timeout=60)
+        # a message signed for the first kernel is refused by the second
+        kc.shell_channel.socket.send_multipart(captured)
+        assert kc.execute_interactive("1", timeout=60)["content"]["status"] == "ok"
+        assert km.is_alive()
+        kc.stop_channels()
+    finally:
+        km.shutdown(now=True)
 
 
 def test_interrupt_signal_reaches_the_kernel_process_group(km, kc):

@@ -23,8 +23,10 @@ from .completeness import check_complete
 from .health import KernelHealth
 from .history import History
 from .lifecycle import KernelLifecycle
+from .others import Peer, PeerBook
 from .outputs import BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, StreamOp
 from .payloads import PayloadTable
+from .shared import SharedKernel
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class ConsoleView(Protocol):
     def unqueue_cell(self, msg_id: str) -> None: ...
     def clear_queued(self) -> None: ...
     def show_completions(self, matches: List[str], start: int, end: int) -> None: ...
+    def note_peer_area(self, area: Optional[str], peer: Peer) -> None: ...
 
 
 @dataclass
@@ -140,6 +143,9 @@ class ConsoleController(QObject):
         lifecycle.client_ready.connect(self._on_client_ready)
         lifecycle.start_failed.connect(self._on_start_failed)
         self.health = KernelHealth(self)
+        #: the other frontends seen on this kernel
+        self.peers = PeerBook(self.own_sessions, lambda: self.username)
+        self.shared = SharedKernel(self)
 
     # -- start -------------------------------------------------------------------------
     def start(self) -> None:
@@ -154,7 +160,7 @@ class ConsoleController(QObject):
             self.bridge.deleteLater()
         self.bridge = KernelBridge(client, self)
         b = self.bridge
-        b.iopub_message.connect(lambda m: self._dispatch(self.iopub_handlers, m, "iopub"))
+        b.iopub_message.connect(self._on_iopub)
         b.shell_message.connect(lambda m: self._dispatch(self.shell_handlers, m, "shell"))
         b.stdin_message.connect(lambda m: self._dispatch(self.stdin_handlers, m, "stdin"))
         b.ready.connect(self._on_ready)
@@ -195,7 +201,7 @@ class ConsoleController(QObject):
 
     def _on_start_failed(self, reason: str, output: str) -> None:
         self.set_state("dead")
-        text = f"Kernel failed to start: {reason}"
+        text = f"Kernel failed to start: {reason}" if self.lifecycle.owned else f"Cannot reach the kernel: {reason}"
         self.view.present(NoticeOp(text + (f"\n{output.rstrip()}" if output.strip() else ""), level="error"))
         if self.bridge is not None:
             self.bridge.stop()
@@ -203,8 +209,8 @@ class ConsoleController(QObject):
 
     @property
     def is_ready(self) -> bool:
-        return self.bridge is not None and self.bridge.is_ready and \
-            self.state not in ("dead", "restarting", "shutdown")
+        return self.bridge is not None and self.bridge.running and self.bridge.is_ready and \
+            self.state not in ("starting", "dead", "restarting", "shutdown")
 
     def _send(self, method: str, *args, **kwargs) -> Optional[str]:
         if self.bridge is None or not self.bridge.running:
@@ -220,6 +226,44 @@ class ConsoleController(QObject):
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
+
+    def _on_iopub(self, msg: dict) -> None:
+        peer = self.peers.observe(msg)
+        if peer is not None and msg["msg_type"] != "status":
+            self.view.note_peer_area(self._parent_id(msg), peer)
+        self._dispatch(self.iopub_handlers, msg, "iopub")
+
+    def own_sessions(self) -> Set[str]:
+        """Sessions whose requests are this console's own work: its client's,
+        and its kernel manager's (restarts and shutdowns it asked for)."""
+        own = set()
+        if self.bridge is not None:
+            own.add(self.bridge.client.session.session_id)
+        elif self.lifecycle.client is not None:
+            own.add(self.lifecycle.client.session.session_id)
+        if self.lifecycle.manager is not None:
+            own.add(self.lifecycle.manager.session_id)
+        return own
+
+    @property
+    def username(self) -> str:
+        """The name this console's requests carry."""
+        client = self.bridge.client if self.bridge is not None else self.lifecycle.client
+        if client is not None:
+            return client.session.username
+        return self.lifecycle.username or ""
+
+    def set_username(self, name: str) -> None:
+        """Requests sent from now on carry ``name`` (the kernel and other
+        frontends see it in their parent headers)."""
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("a username cannot be empty")
+        self.lifecycle.username = name
+        for client in {self.lifecycle.client, self.bridge.client if self.bridge else None} - {None}:
+            client.session.username = name
+        if self.lifecycle.manager is not None:
+            self.lifecycle.manager.username = name
 
     def _dispatch(self, table: Dict[str, Callable[[dict], None]], msg: dict, channel: str) -> None:
         handler = table.get(msg["msg_type"])
@@ -347,13 +391,12 @@ class ConsoleController(QObject):
         count = c.get("execution_count")
         pid = self._parent_id(msg)
         ex = self._executions.get(pid)
+        peer = self.peers.observe(msg)
         if ex is not None:
             if ex.kind == "user":
                 self._echo(ex, count)
-        else:
-            header = msg.get("parent_header", {})
-            who = header.get("username") or "another client"
-            self.view.present(EchoOp(pid, c.get("code", ""), count, label=f"[{who}]"))
+        elif peer is not None:  # another frontend's cell, as it starts
+            self.view.present(EchoOp(pid, str(c.get("code", "")), count, label=peer.label))
         if isinstance(count, int):
             self._set_next_count(count + 1)
 
@@ -401,16 +444,13 @@ class ConsoleController(QObject):
 
     def _on_shutdown_broadcast(self, msg: dict) -> None:
         restart = bool(msg["content"].get("restart", False))
-        mine = msg.get("parent_header", {}).get("session") == self._session_id()
-        if not mine:
-            who = msg.get("parent_header", {}).get("username") or "another client"
-            self.view.present(NoticeOp(f"{who} {'restarted' if restart else 'shut down'} the kernel"))
+        peer = self.peers.observe(msg)
+        if peer is not None:
+            self.view.present(NoticeOp(f"{peer.username} {'restarted' if restart else 'shut down'} the kernel"))
         self.lifecycle.expect_exit(restart)
         if restart:
             self.set_state("restarting")
-
-    def _session_id(self) -> Optional[str]:
-        return self.bridge.client.session.session_id if self.bridge else None
+        self.shared.on_broadcast(restart, peer)
 
     def _set_next_count(self, count: int) -> None:
         self.next_count = count

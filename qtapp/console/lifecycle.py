@@ -9,7 +9,9 @@ Two situations:
   ``max_restarts`` times within ``restart_window`` seconds.
 - *attached*: only a client. Death shows up as a silent heartbeat (see the
   bridge); interrupt and restart go as messages on the control channel, and
-  whoever owns the kernel restarts it.
+  whoever owns the kernel restarts it. The client may come from a
+  *connector* (a kernel on another machine, reached through a tunnel that
+  is set up when the console starts and released when it closes).
 
 Starting and restarting wait for a process to come up, so they run on a
 worker thread and report back through queued signals: the GUI thread never
@@ -23,7 +25,7 @@ import os
 import signal
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Protocol
 
 from PyQt5.QtCore import QObject, QSocketNotifier, QTimer, pyqtSignal
 
@@ -33,7 +35,17 @@ from kernel.manager import KernelManager, KernelStartError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_RESTARTS = 3
+
+class Connector(Protocol):
+    """Makes the client of an attached console (for instance through a tunnel)."""
+
+    def connect(self, username: Optional[str]) -> KernelClient: ...
+    def release(self) -> None: ...
+    def follow_restart(self, old_key: bytes) -> bool: ...
+
+#: Automatic restarts within the window; the death after them is the last:
+#: five quick deaths in a row and the console stops and offers a manual restart.
+DEFAULT_MAX_RESTARTS = 4
 DEFAULT_RESTART_WINDOW = 60.0
 #: Fallback liveness check interval where pidfd_open is unavailable.
 ALIVE_CHECK_MS = 500
@@ -66,6 +78,10 @@ class KernelLifecycle(QObject):
     #: died again too often: no more automatic restarts
     gave_up = pyqtSignal(str)
     shut_down = pyqtSignal()
+    #: the kernel exited because some frontend asked it to stop: how it exited
+    ended = pyqtSignal(str)
+    #: this console now owns a kernel manager it did not start with
+    adopted = pyqtSignal()
 
     _work_done = pyqtSignal(object, object)  # callback, exception (from the worker thread)
     _manager_event = pyqtSignal(str)  # manager auto-restart callbacks, marshalled
@@ -73,17 +89,26 @@ class KernelLifecycle(QObject):
     def __init__(self, manager: Optional[KernelManager] = None, client: Optional[KernelClient] = None, *,
                  username: Optional[str] = None, autorestart: bool = True,
                  max_restarts: int = DEFAULT_MAX_RESTARTS, restart_window: float = DEFAULT_RESTART_WINDOW,
-                 parent: Optional[QObject] = None):
+                 connector: Optional[Connector] = None, parent: Optional[QObject] = None):
         super().__init__(parent)
-        if manager is None and client is None:
-            raise ValueError("a console needs a kernel manager, a client, or both")
+        if manager is None and client is None and connector is None:
+            raise ValueError("a console needs a kernel manager, a client, or a connector")
         self.manager = manager
         self.client = client
+        self.connector = connector
+        self._connected = False
         self.username = username
+        if manager is not None and username:
+            manager.username = username  # what it asks the kernel is this console's doing
         self.autorestart = autorestart
         self.max_restarts = max_restarts
         self.restart_window = restart_window
         self.busy = False  # a start/restart/shutdown is in progress
+        # A console closed while its kernel is still starting: the worker
+        # thread stops the kernel once it is up (see _in_thread and shutdown).
+        self._work_lock = threading.Lock()
+        self._working = False
+        self._closed = False
         self.dead = False
         self._send_control: Optional[Callable[..., object]] = None
         self._expect_exit = False
@@ -110,6 +135,9 @@ class KernelLifecycle(QObject):
     # -- starting ---------------------------------------------------------------------
     def start(self) -> None:
         if self.manager is None:
+            if self.client is None and self.connector is not None:
+                self._connect()
+                return
             assert self.client is not None
             self.client_ready.emit(self.client)
             return
@@ -118,10 +146,37 @@ class KernelLifecycle(QObject):
             return
         self.busy = True
         self._starting = True
-        self._in_thread(self.manager.start, self._on_started)
+        self._closed = False
+        manager = self.manager
+        self._in_thread(manager.start, self._on_started, cleanup=lambda: manager.shutdown(now=True))
+
+    def _connect(self) -> None:
+        connector = self.connector
+        assert connector is not None
+        self.busy = True
+        self._closed = False
+        made: List[KernelClient] = []
+        self._in_thread(lambda: made.append(connector.connect(self.username)),
+                        lambda exc: self._on_connected(exc, made),
+                        cleanup=lambda: made and connector.release())
+
+    def _on_connected(self, exc: Optional[BaseException], made: List[KernelClient]) -> None:
+        self.busy = False
+        if isinstance(exc, _Closed):
+            return
+        if exc is not None:
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            log.error("cannot reach the kernel: %s", reason)
+            self.start_failed.emit(reason, getattr(exc, "details", ""))
+            return
+        self._connected = True
+        self.client = made[0]
+        self.client_ready.emit(self.client)
 
     def _on_started(self, exc: Optional[BaseException]) -> None:
         self.busy = False
+        if isinstance(exc, _Closed):
+            return
         if exc is not None:
             reason, output = _failure(exc, self.manager)
             log.error("the kernel failed to start: %s", reason)
@@ -163,7 +218,24 @@ class KernelLifecycle(QObject):
                 raise RuntimeError("cannot restart: not connected")
             self._send_control("shutdown", restart=True)
             return
+        self._restart_times.clear()  # a restart by hand starts the count of quick deaths again
         self._begin_restart(automatic=False)
+
+    def adopt(self, manager: KernelManager) -> None:
+        """Own ``manager`` from now on: a kernel another console handed on
+        (already running: it is watched from now on), or a new one to start
+        in place of a kernel that was shut down elsewhere."""
+        self.detach()
+        self.manager = manager
+        if self.username:
+            manager.username = self.username
+        self.dead = not manager.is_alive()
+        self._expect_exit = False
+        self._restart_on_exit = False
+        self._restart_times.clear()
+        if manager.is_alive():
+            self._watch()
+        self.adopted.emit()
 
     def _begin_restart(self, automatic: bool) -> None:
         self.busy = True
@@ -174,10 +246,13 @@ class KernelLifecycle(QObject):
         assert manager is not None
         self._starting = True
         self._in_thread(lambda: manager.restart(now=automatic),
-                        lambda exc: self._on_restarted(exc, automatic))
+                        lambda exc: self._on_restarted(exc, automatic),
+                        cleanup=lambda: manager.shutdown(now=True))
 
     def _on_restarted(self, exc: Optional[BaseException], automatic: bool) -> None:
         self.busy = False
+        if isinstance(exc, _Closed):
+            return
         self._expect_exit = False
         if exc is not None:
             reason, output = _failure(exc, self.manager)
@@ -187,11 +262,26 @@ class KernelLifecycle(QObject):
             return
         self.dead = False
         self._watch()
+        self._follow_key()
         self.restarted.emit(automatic)
 
+    def _follow_key(self) -> None:
+        """The restarted kernel has a new key; a client the manager did not
+        make (one this console had before it adopted the kernel) takes it here."""
+        info = self.manager.info if self.manager is not None else None
+        if self.client is not None and info is not None and self.client.session.key != info.key.encode():
+            self.client.update_key(info.key, info.signature_scheme)
+
     def detach(self) -> None:
-        """Stop watching the kernel (the console closes but the kernel stays)."""
+        """Stop watching the kernel (the console closes but the kernel stays);
+        a connector is released (the last console closes its tunnel)."""
         self._unwatch()
+        if self.connector is not None:
+            with self._work_lock:
+                self._closed = True  # a connection being made is released by its thread
+            if self._connected:
+                self._connected = False
+                self.connector.release()
         if self.manager is not None and self._listening:
             self.manager.remove_restart_callback(self._emit_manager_restart, "restart")
             self.manager.remove_restart_callback(self._emit_manager_dead, "dead")
@@ -203,7 +293,10 @@ class KernelLifecycle(QObject):
         if self.manager is None:
             return
         self._expect_exit = True
-        if self.manager.process is not None:
+        with self._work_lock:
+            self._closed = True
+            in_progress = self._working
+        if not in_progress and self.manager.process is not None:
             self.manager.shutdown(now=now)
         self.dead = True
         self.shut_down.emit()
@@ -276,7 +369,7 @@ class KernelLifecycle(QObject):
                 self._begin_restart(automatic=True)
             else:
                 self.dead = True
-                self.died.emit(f"the kernel was shut down ({describe_exit(code)})")
+                self.ended.emit(describe_exit(code))
             return
         self.dead = True
         what = f"the kernel died unexpectedly ({describe_exit(code)})"
@@ -310,19 +403,44 @@ class KernelLifecycle(QObject):
             self.gave_up.emit("the kernel keeps dying; not restarting it automatically")
 
     # -- threads ---------------------------------------------------------------------
-    def _in_thread(self, work: Callable[[], object], done: Callable[[Optional[BaseException]], None]) -> None:
+    def _in_thread(self, work: Callable[[], object], done: Callable[[Optional[BaseException]], None],
+                   cleanup: Optional[Callable[[], object]] = None) -> None:
+        """Run ``work`` on a thread and ``done`` back on this one; ``cleanup``
+        undoes the work if the console closed meanwhile."""
+
         def run() -> None:
+            failure: Optional[BaseException] = None
             try:
                 work()
             except BaseException as exc:  # reported on the GUI thread
-                self._work_done.emit(done, exc)
-            else:
-                self._work_done.emit(done, None)
+                failure = exc
+            with self._work_lock:
+                self._working = False
+                closed = self._closed
+            if closed:
+                # the console was closed meanwhile: nobody else will undo this
+                if cleanup is not None:
+                    try:
+                        cleanup()
+                    except Exception:
+                        log.exception("cleaning up after a closed console failed")
+                failure = _Closed()
+            try:
+                self._work_done.emit(done, failure)
+            except RuntimeError:
+                pass  # the console is gone
 
+
+        with self._work_lock:
+            self._working = True
         threading.Thread(target=run, name="kernel-lifecycle", daemon=True).start()
 
     def _on_work_done(self, done: Callable, exc: Optional[BaseException]) -> None:
         done(exc)
+
+
+class _Closed(Exception):
+    """The console closed while its kernel was starting; the kernel was stopped."""
 
 
 def _failure(exc: BaseException, manager: Optional[KernelManager]) -> tuple:

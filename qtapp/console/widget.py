@@ -36,7 +36,8 @@ from .export import transcript_html
 from .highlight import CodeHighlighter, TokenFormats, make_lexer
 from .input_actions import InputActions
 from .keymap import Keymap
-from .lifecycle import KernelLifecycle
+from .lifecycle import Connector, KernelLifecycle
+from .others import OthersLayer, Peer
 from .outputs import OutputAreas
 from .renderers import InlineObjectHost, RendererRegistry, default_registry
 from .restyle import restyle_transcript
@@ -55,7 +56,8 @@ class ConsoleWidget(QWidget):
 
     With neither, it starts its own kernel (ours) and shuts it down when
     closed. With a manager, it starts it if needed. With only a client, it
-    attaches to a running kernel.
+    attaches to a running kernel; with a ``connector``, to the kernel it
+    reaches (through an ssh tunnel, see :mod:`qtapp.remote`).
     """
 
     executed = pyqtSignal(dict)
@@ -74,12 +76,12 @@ class ConsoleWidget(QWidget):
                  font: Optional[QFont] = None, scrollback_bytes: int = DEFAULT_SCROLLBACK_BYTES,
                  confirm_restart: bool = True, autorestart: bool = True, keymap: Optional[Keymap] = None,
                  registry: Optional[RendererRegistry] = None, start: bool = True,
-                 parent: Optional[QWidget] = None):
+                 connector: Optional[Connector] = None, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.setObjectName("console")
-        created = manager is None and client is None
+        created = manager is None and client is None and connector is None
         if created:
-            manager = KernelManager()
+            manager = KernelManager(username=username)
         #: shut the kernel down when the console closes (default: if we created it)
         self.shutdown_kernel_on_close = created
         self.confirm_restart = confirm_restart
@@ -101,7 +103,8 @@ class ConsoleWidget(QWidget):
         self.registry = registry or default_registry()
         self.areas = OutputAreas()
         self.writer = TranscriptWriter(self.transcript, self.formats, self.registry, self.objects, self.areas)
-        self.queue = FrameQueue(self.writer.apply, begin_frame=self._begin_frame, end_frame=self._end_frame,
+        self.others = OthersLayer(self.transcript, self.writer.apply, self._theme)
+        self.queue = FrameQueue(self.others.apply, begin_frame=self._begin_frame, end_frame=self._end_frame,
                                 max_backlog_chars=max(1 << 20, scrollback_bytes // 2), parent=self)
 
         self.editor = InputEditor(self)
@@ -113,7 +116,8 @@ class ConsoleWidget(QWidget):
         self.find_bar = FindBar(self.transcript.view, self, before_search=lambda: self.queue.flush())
         self.popup = CompletionPopup(self)
 
-        self.lifecycle = KernelLifecycle(manager, client, username=username, autorestart=autorestart, parent=self)
+        self.lifecycle = KernelLifecycle(manager, client, username=username, autorestart=autorestart,
+                                         connector=connector, parent=self)
         self.controller = ConsoleController(self, self.lifecycle, self)
         self.actions = InputActions(self.editor, self.controller.history, self.popup, self.search_bar,
                                     self.controller)
@@ -176,6 +180,7 @@ class ConsoleWidget(QWidget):
         c.ready.connect(self.ready)
         c.exit_requested.connect(self.exit_requested)
         c.start_failed.connect(self.start_failed)
+        self.lifecycle.adopted.connect(lambda: setattr(self, "shutdown_kernel_on_close", True))
         self.stdin_bar.submitted.connect(c.answer_input)
         for widget in (self.editor, self.stdin_bar.line, self.search_bar.line):
             widget.key_handler = lambda ev, w=widget: self._on_key(ev, w)
@@ -295,6 +300,26 @@ class ConsoleWidget(QWidget):
 
     def show_completions(self, matches: List[str], start: int, end: int) -> None:
         self.actions.show_completions(matches, start, end)
+
+    def note_peer_area(self, area: Optional[str], peer: Peer) -> None:
+        self.others.note(area, peer)
+
+    # -- other frontends on the kernel ------------------------------------------------------
+    @property
+    def others_visible(self) -> bool:
+        return self.others.visible
+
+    def set_others_visible(self, visible: bool) -> None:
+        """Show or hide what other frontends ran and printed (hidden lines are kept)."""
+        self.queue.flush()
+        self.others.set_visible(visible)
+
+    @property
+    def username(self) -> str:
+        return self.controller.username
+
+    def set_username(self, name: str) -> None:
+        self.controller.set_username(name)
 
     # -- frames --------------------------------------------------------------------------------------
     def _begin_frame(self) -> bool:
@@ -452,6 +477,7 @@ class ConsoleWidget(QWidget):
         self.set_prompt_number(self.controller.next_count)
         self.queue.flush()
         restyle_transcript(self.transcript, self.writer, old_formats, self.formats)
+        self.others.set_theme(self._theme)
 
     def set_syntax_style(self, name: str) -> None:
         self.apply_theme(self._theme.name, syntax_style=name)
