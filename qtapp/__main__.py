@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "restarted after each death, until it dies 5 times within a minute)")
     kernel.add_argument("--no-confirm-restart", action="store_true",
                         help="restart the kernel (Ctrl+.) without asking first")
+    kernel.add_argument("--hide-others", action="store_true",
+                        help="do not show what other frontends on the same kernel run and print "
+                             "(View > Show others' activity turns it back on)")
     remote = p.add_argument_group("remote kernels (with --existing)")
     remote.add_argument("--ssh", metavar="USER@HOST[:PORT]", default=None,
                         help="reach the kernel of the --existing connection file on this ssh server: its five "

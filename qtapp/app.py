@@ -103,7 +103,7 @@ def make_console(options: argparse.Namespace, prefs: Preferences,
     KernelPreferences(console, settings["kernel.figure_format"])  # a child of the console: lives as long
     apply_to_keymap(console.keymap, prefs.config.keys)
     console.set_zoom(prefs.zoom)
-    console.set_others_visible(prefs.show_others)
+    console.set_others_visible(settings["console.show_others"])
     return console
 
 

@@ -147,7 +147,7 @@ SETTINGS: Tuple[Setting, ...] = (
             '"auto": short text inline, long text in the pager.', "--paging"),
     Setting("console", "show_others", True, _bool,
             "Show what other frontends on the same kernel run and print (View > Show others' activity).",
-            None),
+            "--hide-others"),
     Setting("console", "editor", "", _editor,
             "Command that opens a file for %edit, with {filename} and {line} placeholders, e.g. "
             "\"code --goto {filename}:{line}\". Empty: $VISUAL or $EDITOR.", "--editor"),
@@ -338,11 +338,13 @@ OPTION_SETTINGS: Dict[str, str] = {
     "editor": "console.editor",
     "username": "kernel.username",
     "no_confirm_restart": "kernel.confirm_restart",
+    "hide_others": "console.show_others",
     "figure_format": "kernel.figure_format",
 }
 #: options whose value is not the setting's value as it is (None: the option was not given)
 OPTION_VALUES: Dict[str, Callable[[Any], Any]] = {
     "no_confirm_restart": lambda given: False if given else None,
+    "hide_others": lambda given: False if given else None,
 }
 
 

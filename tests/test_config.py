@@ -33,6 +33,7 @@ NON_DEFAULTS = {
     "appearance.syntax_style": "solarized-dark",
     "console.scrollback_mb": 3.0,
     "console.paging": "pager",
+    "console.show_others": False,
     "console.editor": "myedit --line {line} {filename}",
     "kernel.username": "ada",
     "kernel.confirm_restart": False,

@@ -12,15 +12,18 @@ from console_helpers import TIMEOUT_MS, run, wait_text
 from kernel.connect import new_connection_info, write_connection_file
 from qtapp.__main__ import build_parser
 from qtapp.app import ConsoleApp
+from qtapp.config import load_config
 from qtapp.settings import Preferences, open_settings
 from qtapp.tabcommands import CANCEL, KEEP, SHUT_DOWN
 
 
 def open_window(qtbot, tmp_path, *args):
     options = build_parser().parse_args(["--settings", str(tmp_path / "settings.ini"), "--no-confirm-restart",
-                                         "--username", "alice", *args])
+                                         "--config", str(tmp_path / "config.toml"), "--username", "alice",
+                                         *args])
     exits = []
-    app = ConsoleApp(options, Preferences(open_settings(options.settings)), exit=exits.append)
+    app = ConsoleApp(options, Preferences(open_settings(options.settings), load_config(options.config)),
+                     exit=exits.append)
     window = app.open_window()
     qtbot.addWidget(window)
     _ready(qtbot, window.console)
@@ -272,8 +275,10 @@ def test_the_username_and_the_others_toggle_apply_to_every_tab_and_persist(qtbot
     assert app.prefs.username == "Ada Lovelace" and app.prefs.show_others is False
     window.close()
     # a new window (without --username) starts with what was chosen
-    options = build_parser().parse_args(["--settings", str(tmp_path / "settings.ini")])
-    again_app = ConsoleApp(options, Preferences(open_settings(options.settings)), exit=lambda code: None)
+    options = build_parser().parse_args(["--settings", str(tmp_path / "settings.ini"),
+                                         "--config", str(tmp_path / "config.toml")])
+    again_app = ConsoleApp(options, Preferences(open_settings(options.settings), load_config(options.config)),
+                           exit=lambda code: None)
     again = again_app.open_window()
     qtbot.addWidget(again)
     _ready(qtbot, again.console)
