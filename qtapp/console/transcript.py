@@ -144,6 +144,8 @@ class Transcript:
         cursor.setKeepPositionOnInsert(True)
         return cursor
 
+    anchor = _anchor
+
     def at_block_start(self) -> bool:
         return self.document.lastBlock().length() == 1
 
@@ -191,7 +193,7 @@ class Transcript:
         if ends_line and not at_line_start:
             end -= 1
         self._delete(start, end)
-        if at_line_start and not ends_line:
+        if at_line_start and not ends_line and end > start:
             self._reset_block(start)  # the segment was last: its emptied line stays, unmarked
         self.segments.remove(seg)
         self._removed([seg])
