@@ -38,8 +38,10 @@ from .input_actions import InputActions
 from .keymap import Keymap
 from .lifecycle import KernelLifecycle
 from .outputs import OutputAreas
-from .renderers import InlineObjectHost, RendererRegistry, default_registry
+from .objectview import ObjectView
+from .renderers import InlineObjectHost, RendererRegistry
 from .restyle import restyle_transcript
+from .rich import rich_registry
 from .theme import DEFAULT_POINT_SIZE, Formats, Theme, apply_palette, default_font, theme_named
 from .transcript import DEFAULT_SCROLLBACK_BYTES, Transcript
 from .writer import TranscriptWriter, in_prompt
@@ -96,7 +98,8 @@ class ConsoleWidget(QWidget):
         self.formats = Formats(self._theme)
         self.objects = InlineObjectHost(self.transcript.document, self._inline_width, self)
         self.transcript.removal_listeners.append(lambda seg: self.objects.forget(seg.meta.get("objects", ())))
-        self.registry = registry or default_registry()
+        self.object_view = ObjectView(self.transcript, self.objects, self)
+        self.registry = registry or rich_registry()
         self.areas = OutputAreas()
         self.writer = TranscriptWriter(self.transcript, self.formats, self.registry, self.objects, self.areas)
         self.queue = FrameQueue(self.writer.apply, begin_frame=self._begin_frame, end_frame=self._end_frame,
@@ -437,6 +440,7 @@ class ConsoleWidget(QWidget):
         self.writer.token_formats = TokenFormats(self._style_name)
         self.highlighter.set_formats(self.writer.token_formats)
         t = self._theme
+        self.object_view.set_theme(t)
         for widget in (self.transcript.view, self.editor, self.stdin_bar.line, self.search_bar.line,
                        self.popup):
             apply_palette(widget, t)
@@ -462,6 +466,7 @@ class ConsoleWidget(QWidget):
 
     def _apply_font(self) -> None:
         font = self._current_font()
+        self.object_view.set_font(font, self._base_font.pointSizeF())
         for widget in (self.transcript.view, self.editor, self.stdin_bar.line, self.stdin_bar.prompt_label,
                        self.popup, self.queued, self.search_bar.line):
             widget.setFont(font)

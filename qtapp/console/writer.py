@@ -22,7 +22,7 @@ from .highlight import TokenFormats, highlight_spans, make_lexer
 from .outputs import (BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, OutputArea, OutputAreas,
                       StreamOp)
 from .placement import Place
-from .renderers import InlineObjectHost, RenderContext, RendererRegistry
+from .renderers import CannotRender, InlineObjectHost, RenderContext, RendererRegistry
 from .streamtext import StreamDecoder
 from .textops import drop_open_line, insert_open_line, insert_ops, marker_text, replace_marker
 from .theme import Formats
@@ -200,24 +200,30 @@ class TranscriptWriter:
         place.close()
 
     def _render_bundle(self, cursor: QTextCursor, seg: Segment, op: BundleOp) -> None:
-        choice = self.registry.choose(op.data)
         if op.count is not None:
             prompt = OUT_PROMPT.format(op.count)
             cursor.insertText(prompt, self.formats.out_prompt)
             self.transcript.mark_prompt(cursor.block(), len(prompt))
-        if choice is None:
-            kinds = ", ".join(sorted(op.data)) or "nothing"
-            cursor.insertText(f"[output with no viewable representation: {kinds}]", self.formats.notice)
+        for mime, renderer in self.registry.candidates(op.data):
+            data = op.data[mime]
+            block = op.count is not None and renderer.is_block(mime, data)
+            if block:
+                cursor.insertText("\n", self.formats.plain)
+            ctx = self.context(segment=seg)
+            ctx.bundle = op.data
+            try:
+                renderer.render(cursor, mime, data, op.metadata.get(mime, {}), ctx)
+            except CannotRender as exc:
+                log.debug("not showing %s: %s", mime, exc)
+                if block:
+                    cursor.deletePreviousChar()
+                continue
+            except Exception as exc:
+                log.exception("the %s renderer failed", mime)
+                cursor.insertText(f"[could not show {mime} output: {exc}]", self.formats.error_notice)
             return
-        mime, renderer = choice
-        data = op.data[mime]
-        if op.count is not None and renderer.is_block(mime, data):
-            cursor.insertText("\n", self.formats.plain)
-        try:
-            renderer.render(cursor, mime, data, op.metadata.get(mime, {}), self.context(segment=seg))
-        except Exception as exc:
-            log.exception("the %s renderer failed", mime)
-            cursor.insertText(f"[could not show {mime} output: {exc}]", self.formats.error_notice)
+        kinds = ", ".join(sorted(op.data)) or "nothing"
+        cursor.insertText(f"[output with no viewable representation: {kinds}]", self.formats.notice)
 
     def _rerender(self, seg: Segment, op: BundleOp) -> None:
         cursor = self.transcript.empty_segment(seg)
