@@ -47,8 +47,8 @@ class ObjectView(QObject):
         self._relayout = QTimer(self)
         self._relayout.setSingleShot(True)
         self._relayout.setInterval(RELAYOUT_DELAY_MS)
-        self._relayout.timeout.connect(self._update_room)
-        self._update_room(relayout=False)
+        self._relayout.timeout.connect(self.host.relayout)
+        self._update_room()
 
     # -- following the view ---------------------------------------------------------------
     def set_font(self, font: QFont, base_point_size: float) -> None:
@@ -56,7 +56,7 @@ class ObjectView(QObject):
         transcript is laid out with it."""
         scale = font.pointSizeF() / base_point_size if base_point_size > 0 else 1.0
         self.host.set_style(font=QFont(font), scale=scale)
-        self._update_room(relayout=False)
+        self._update_room()
 
     def set_theme(self, theme: Theme) -> None:
         self.host.set_style(foreground=QColor(theme.foreground), background=QColor(theme.background),
@@ -64,8 +64,8 @@ class ObjectView(QObject):
         self.transcript.view.viewport().update()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Resize:
-            self._relayout.start()
+        if event.type() == QEvent.Resize and self._update_room():
+            self._relayout.start()  # once the resizing settles
         return False
 
     def _max_height(self) -> float:
@@ -74,13 +74,13 @@ class ObjectView(QObject):
         margin = 2 * view.document().documentMargin()
         return max(MIN_OBJECT_HEIGHT, view.viewport().height() - margin - SPARE_LINES * line)
 
-    def _update_room(self, relayout: bool = True) -> None:
+    def _update_room(self) -> bool:
+        """Follow the view's height; True if it changed."""
         height = self._max_height()
         if abs(height - self.host.style.max_height) < 1:
-            return
+            return False
         self.host.style.max_height = height
-        if relayout:
-            self.host.relayout()
+        return True
 
     # -- finding an object under the mouse ---------------------------------------------------------
     def object_at(self, pos: QPoint) -> Optional[InlineObject]:
