@@ -82,3 +82,43 @@ def png_base64(image: QImage) -> str:
     buffer.open(QIODevice.WriteOnly)
     assert image.save(buffer, "PNG")
     return base64.b64encode(bytes(data)).decode("ascii")
+
+
+# -- looking at what a console shows ------------------------------------------------------------
+
+def shown_objects(console, kinds=("display", "result")) -> list:
+    """The inline objects in the transcript, oldest first."""
+    console.queue.flush()
+    found = []
+    for seg in console.transcript.segments:
+        if seg.kind in kinds and not seg.removed:
+            found += [console.objects.get(i) for i in seg.meta.get("objects", ()) if console.objects.get(i)]
+    return found
+
+
+def object_pixels(console, obj) -> QImage:
+    """What the transcript shows where ``obj`` is (scrolled into view first)."""
+    from PyQt5.QtGui import QTextCursor
+
+    view = console.transcript.view
+    position = console.objects.position_of(obj)
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(position)
+    view.setTextCursor(cursor)
+    view.ensureCursorVisible()
+    view.viewport().repaint()
+    rect = console.object_view._rect_of(position, obj).toRect()
+    assert rect.width() > 10 and rect.height() > 10, rect
+    return view.viewport().grab(rect).toImage()
+
+
+def count_colour(image: QImage, colour: str, tolerance: int = 0, step: int = 1) -> int:
+    target = QColor(colour)
+    n = 0
+    for x in range(0, image.width(), step):
+        for y in range(0, image.height(), step):
+            c = image.pixelColor(x, y)
+            if abs(c.red() - target.red()) + abs(c.green() - target.green()) + abs(c.blue() - target.blue()) \
+                    <= tolerance:
+                n += 1
+    return n

@@ -18,7 +18,7 @@ from qtapp.console.outputs import BundleOp, EchoOp
 from qtapp.console.renderers import InlineStyle
 from qtapp.console.rich import DEFAULT_PREFERENCE, rich_registry
 from qtapp.console.richtext import DocumentObject
-from rich_fixtures import PANDAS_HTML, PANDAS_TEXT, SVG, png_base64, stripes
+from rich_fixtures import PANDAS_HTML, PANDAS_TEXT, SVG, object_pixels, png_base64, stripes
 
 
 @pytest.fixture
@@ -56,15 +56,6 @@ def paint_at(obj, size: QSizeF, dpr: float) -> QImage:
 
 def colour(image: QImage, x: int, y: int) -> str:
     return image.pixelColor(x, y).name()
-
-
-def object_pixels(console, obj) -> QImage:
-    """What the transcript shows where ``obj`` is."""
-    console.transcript.view.viewport().repaint()
-    position = console.objects.position_of(obj)
-    rect = console.object_view._rect_of(position, obj).toRect()
-    assert rect.width() > 10 and rect.height() > 10, rect
-    return console.transcript.view.viewport().grab(rect).toImage()
 
 
 def non_background(image: QImage, background: str) -> int:

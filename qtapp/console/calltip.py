@@ -92,6 +92,13 @@ def parse_inspect_text(text: str, max_doc_lines: int = MAX_DOC_LINES) -> CallTip
 def open_call_paren(text: str) -> Optional[int]:
     """Index of the ``(`` of the innermost call still open at the end of
     ``text`` (brackets inside strings and comments are skipped), or None."""
+    parens = open_parens(text)
+    return parens[-1] if parens else None
+
+
+def open_parens(text: str) -> List[int]:
+    """Indexes of the ``(`` still open at the end of ``text``, outermost first
+    (empty inside an unfinished string or a comment)."""
     stack: List[Tuple[str, int]] = []
     i, n = 0, len(text)
     while i < n:
@@ -102,23 +109,20 @@ def open_call_paren(text: str) -> Optional[int]:
             while end != -1 and len(quote) == 1 and _escaped(text, end):
                 end = text.find(quote, end + 1)
             if end == -1:
-                return None  # inside an unfinished string
+                return []  # inside an unfinished string
             i = end + len(quote)
             continue
         if c == "#":
             newline = text.find("\n", i)
             if newline == -1:
-                return None
+                return []
             i = newline
         elif c in "([{":
             stack.append((c, i))
         elif c in ")]}" and stack:
             stack.pop()
         i += 1
-    for c, index in reversed(stack):
-        if c == "(":
-            return index
-    return None
+    return [index for c, index in stack if c == "("]
 
 
 def _escaped(text: str, index: int) -> bool:
@@ -306,7 +310,7 @@ class CallTips(QObject):
         text = self.editor.toPlainText()
         paren = self._paren.position()
         pos = self.editor.textCursor().position()
-        if paren >= len(text) or text[paren] != "(" or pos <= paren or open_call_paren(text[:pos]) != paren:
+        if paren >= len(text) or text[paren] != "(" or pos <= paren or paren not in open_parens(text[:pos]):
             self.hide()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802

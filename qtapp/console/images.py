@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional, Tuple
 
 from PyQt5.QtCore import QByteArray, QMimeData, QRectF, QSize, QSizeF, Qt
-from PyQt5.QtGui import QFontMetricsF, QImage, QPainter
+from PyQt5.QtGui import QFontMetricsF, QImage, QPagedPaintDevice, QPainter, QPicture
 from PyQt5.QtSvg import QSvgRenderer
 from PyQt5.QtWidgets import QApplication, QFileDialog, QWidget
 
@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 SVG_UNITS = {"": 1.0, "px": 1.0, "pt": 96 / 72, "pc": 16.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
 _SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.IGNORECASE | re.DOTALL)
 _LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
-#: QPaintDevice.devType() of devices drawn in pixels (widget, pixmap, image)
-RASTER_DEVICES = (1, 2, 3)
+#: Devices drawn as vectors or at full resolution (printers, PDF, recordings), not in screen pixels.
+VECTOR_DEVICES = (QPagedPaintDevice, QPicture)
 #: An SVG saved as PNG gets at least this many pixels per CSS pixel.
 SVG_EXPORT_SCALE = 2.0
 
@@ -124,8 +124,8 @@ class ImageObject:
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         device = painter.device()
-        if device is None or device.devType() not in RASTER_DEVICES:
-            self.paint_vector(painter, rect)  # a printer: full resolution
+        if device is None or isinstance(device, VECTOR_DEVICES):
+            self.paint_vector(painter, rect)  # a printer or PDF: full resolution
             return
         dpr = device.devicePixelRatioF()
         pixels = QSize(max(1, round(rect.width() * dpr)), max(1, round(rect.height() * dpr)))
