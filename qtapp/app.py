@@ -63,7 +63,8 @@ def make_console(options: argparse.Namespace, prefs: Preferences) -> ConsoleWidg
         start=False,
     )
     console.shutdown_kernel_on_close = manager is not None
-    console.editor_command = options.editor
+    console.editor_command = options.editor or prefs.editor_command
+    console.paging = getattr(options, "paging", None) or prefs.paging
     console.set_zoom(prefs.zoom)
     return console
 

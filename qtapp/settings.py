@@ -1,4 +1,5 @@
-"""Persistent user preferences (QSettings): font, zoom, theme, style, geometry.
+"""Persistent user preferences (QSettings): font, zoom, theme, style, geometry,
+where help pages go and the editor for %edit.
 
 Typed accessors with defaults, so a missing or mangled value never breaks
 start-up: it falls back to the default and the problem is logged.
@@ -12,6 +13,7 @@ from typing import Any, Optional
 from PyQt5.QtCore import QByteArray, QSettings
 
 from .console.highlight import available_styles
+from .console.pager import DEFAULT_PAGING, PAGING_MODES
 from .console.theme import DEFAULT_POINT_SIZE, THEMES
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,29 @@ class Preferences:
     @confirm_restart.setter
     def confirm_restart(self, value: bool) -> None:
         self._set("kernel/confirm_restart", bool(value))
+
+    @property
+    def paging(self) -> str:
+        """Where help pages go: "inline", "pager" or "auto"."""
+        mode = self._get("view/paging", DEFAULT_PAGING, str)
+        if mode not in PAGING_MODES:
+            log.warning("ignoring setting view/paging=%r (expected one of %s)", mode, ", ".join(PAGING_MODES))
+            return DEFAULT_PAGING
+        return mode
+
+    @paging.setter
+    def paging(self, value: str) -> None:
+        self._set("view/paging", value)
+
+    @property
+    def editor_command(self) -> Optional[str]:
+        """The command %edit opens files with ({filename}, {line}); None: $VISUAL/$EDITOR."""
+        command = self._get("editor/command", "", str).strip()
+        return command or None
+
+    @editor_command.setter
+    def editor_command(self, value: Optional[str]) -> None:
+        self._set("editor/command", value or "")
 
     @property
     def geometry(self) -> Optional[QByteArray]:

@@ -126,3 +126,17 @@ def test_without_any_editor_the_desktop_opener_or_a_clear_error():
     assert launch.program == "/usr/bin/xdg-open" and launch.detaches
     with pytest.raises(NoEditor, match="--editor 'COMMAND {filename}'.*\\$EDITOR"):
         resolve_editor("/tmp/a.py", 5, None, env={}, which=finder())
+
+
+def test_the_editor_setting_is_used_unless_the_option_says_otherwise(qtbot, tmp_path):
+    from qtapp.settings import Preferences, open_settings
+    from test_mainwindow import open_window
+
+    prefs = Preferences(open_settings(str(tmp_path / "settings.ini")))
+    prefs.editor_command = "from-settings {filename}"
+    prefs.sync()
+    window, _, _ = open_window(qtbot, tmp_path)
+    assert window.console.editor_command == "from-settings {filename}"
+    window.close()
+    window, _, _ = open_window(qtbot, tmp_path, "--editor", "from-option +{line} {filename}")
+    assert window.console.editor_command == "from-option +{line} {filename}"

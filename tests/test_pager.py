@@ -112,3 +112,17 @@ def test_exit_keep_kernel_closes_the_window_and_keeps_the_kernel(qtbot, tmp_path
         assert manager.is_alive()
     finally:
         manager.shutdown(now=True)
+
+
+def test_the_paging_mode_is_an_option_a_menu_and_a_remembered_setting(qtbot, tmp_path):
+    from test_mainwindow import open_window
+
+    window, _, _ = open_window(qtbot, tmp_path, "--paging", "pager")
+    assert window.console.paging == "pager" and window.actions["paging_pager"].isChecked()
+    window.actions["paging_inline"].trigger()
+    assert window.console.paging == "inline"
+    run(qtbot, window.console, "len?")
+    assert "Return the number of items" in window.console.plain_text() and not window.console.pager.isVisible()
+    window.close()
+    again, _, _ = open_window(qtbot, tmp_path)
+    assert again.console.paging == "inline" and again.actions["paging_inline"].isChecked()

@@ -231,3 +231,24 @@ def test_objects_are_relaid_out_when_the_view_gets_smaller(console, qtbot):
     console.resize(800, 400)
     qtbot.waitUntil(lambda: obj.shown.height() < first - 100, timeout=10_000)
     assert obj.shown.height() <= console.transcript.view.viewport().height()
+
+
+def test_markdown_code_is_set_in_the_console_font(console):
+    [obj] = show(console, {"text/plain": "md", "text/markdown": "Call `run()` now.\n\n```\nblock = 1\n```\n"})
+    doc = obj.document
+    mono = console.objects.style.font.family()
+    inline = doc.find("run()")
+    block = doc.find("block = 1")
+    assert inline.charFormat().font().family() == mono and block.charFormat().font().family() == mono
+    assert doc.find("now").charFormat().font().family() != mono
+
+
+def test_zooming_scales_images_and_renders_them_again(console, qtbot):
+    [obj] = show(console, {"text/plain": "<Figure>", "image/svg+xml": SVG})
+    assert object_pixels(console, obj).width() == 200
+    base = console.base_font.pointSizeF()
+    console.set_zoom(base / 2)  # one and a half times the base size
+    qtbot.waitUntil(lambda: abs(obj.shown.width() - 300) < 1, timeout=10_000)
+    pixels = object_pixels(console, obj)
+    assert pixels.width() == 300 and obj._cache.width() == 300  # rendered anew at the new size, not stretched
+    assert colour(pixels, 148, 75) == "#0000ff" and colour(pixels, 152, 75) == "#ff0000"

@@ -60,12 +60,13 @@ def to_mathtext(latex: str) -> str:
 
 def render_math(source: str, point_size: float, dpi: float, colour: str) -> QImage:
     """The formula as an image; ValueError if mathtext cannot parse it."""
-    from matplotlib import mathtext
+    from matplotlib import mathtext, rc_context
     from matplotlib.font_manager import FontProperties
 
     buffer = io.BytesIO()
-    mathtext.math_to_image(source, buffer, prop=FontProperties(size=point_size), dpi=dpi, format="png",
-                           color=colour)
+    with rc_context({"savefig.transparent": True}):  # the theme's background shows through
+        mathtext.math_to_image(source, buffer, prop=FontProperties(size=point_size), dpi=dpi, format="png",
+                               color=colour)
     image = QImage.fromData(buffer.getvalue(), "PNG")
     if image.isNull():
         raise ValueError("mathtext produced no image")

@@ -85,9 +85,7 @@ class ObjectView(QObject):
     # -- finding an object under the mouse ---------------------------------------------------------
     def object_at(self, pos: QPoint) -> Optional[InlineObject]:
         """The inline object drawn at viewport position ``pos``, if any."""
-        view = self.transcript.view
-        doc = self.transcript.document
-        cursor = view.cursorForPosition(pos)
+        cursor = self.transcript.view.cursorForPosition(pos)
         for position in (cursor.position(), cursor.position() - 1):
             obj = self.host.at(position) if position >= 0 else None
             if obj is not None and self._rect_of(position, obj).contains(QPointF(pos)):
@@ -101,7 +99,6 @@ class ObjectView(QObject):
                 obj = self.host.at(frag.position())
                 if obj is not None and self._rect_of(frag.position(), obj).contains(QPointF(pos)):
                     return obj
-        del doc
         return None
 
     def _rect_of(self, position: int, obj: InlineObject) -> QRectF:

@@ -53,13 +53,14 @@ def goes_inline(mode: str, data: dict, visible_lines: int) -> bool:
     return lines <= max(INLINE_MAX_LINES, visible_lines // 2)
 
 
-def pager_css(theme: Theme) -> str:
+def pager_css(theme: Theme, font: QFont) -> str:
     """IPython's page HTML has a large ``<h1>`` per section: make them headings
-    the size of the text, in the prompt colour, as in the terminal."""
+    the size of the text, in the prompt colour, as in the terminal; code in
+    the console's own monospace font."""
     return (f"body {{ color: {theme.foreground}; }}"
             f"h1 {{ font-size: medium; font-weight: bold; color: {theme.out_prompt}; "
             "margin-top: 10px; margin-bottom: 2px; }"
-            "pre { margin-top: 0px; margin-bottom: 4px; }")
+            f"pre, code, tt {{ font-family: '{font.family()}'; margin-top: 0px; margin-bottom: 4px; }}")
 
 
 class PagerPane(QFrame):
@@ -95,6 +96,7 @@ class PagerPane(QFrame):
         self.browser.setObjectName("pager_browser")
         self.browser.setOpenLinks(False)
         self.browser.setFrameShape(QFrame.NoFrame)
+        self.browser.document().setDocumentMargin(8)  # text lines up with the transcript's
         layout.addWidget(self.browser, 1)
         self.find_line = QLineEdit(self)
         self.find_line.setObjectName("pager_find")
@@ -107,6 +109,7 @@ class PagerPane(QFrame):
         self._theme: Optional[Theme] = None
         self._formats: Optional[Formats] = None
         self.has_html = False
+        self._page: Optional[tuple] = None
         self.hide()
 
     # -- content -------------------------------------------------------------------------------
@@ -120,15 +123,19 @@ class PagerPane(QFrame):
         self.setStyleSheet(f"#pager_bar {{ background: {theme.gutter}; border-top: 1px solid {theme.selection}; }}"
                            f"#pager_title {{ color: {theme.foreground}; font-weight: bold; }}"
                            f"#pager_hint {{ color: {theme.notice}; }}")
-        self.browser.document().setDefaultStyleSheet(pager_css(theme))
         self.set_font(font)
 
     def set_font(self, font: QFont) -> None:
         self.browser.setFont(font)
         self.browser.document().setDefaultFont(font)
+        if self._theme is not None:
+            self.browser.document().setDefaultStyleSheet(pager_css(self._theme, font))
+        if self._page is not None and self.isVisible():
+            self.show_page(*self._page)  # style sheets apply when HTML is read: read it again
 
     def show_page(self, data: dict, start: int = 0, title: str = "Help") -> None:
         """Show a page payload's data (HTML if it has some), scrolled to line ``start``."""
+        self._page = (data, start, title)
         html = data.get("text/html")
         if isinstance(html, list):
             html = "".join(html)

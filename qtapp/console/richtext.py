@@ -19,7 +19,7 @@ from typing import Any, List, Optional
 
 from PyQt5.QtCore import QRectF, QSizeF
 from PyQt5.QtGui import QAbstractTextDocumentLayout, QBrush, QFont, QFontMetricsF, QPainter, QPalette, \
-    QTextCharFormat, QTextCursor, QTextDocument, QTextFormat, QTextFrame, QTextFrameFormat, QTextTable
+    QTextCursor, QTextDocument, QTextFormat, QTextFrame, QTextFrameFormat, QTextTable
 from PyQt5.QtWidgets import QApplication
 
 from .images import plain_text_of
@@ -79,6 +79,9 @@ def _tables(frame: QTextFrame) -> List[QTextTable]:
     return found
 
 
+#: Block properties Qt's Markdown import gives code blocks (QTextFormat.BlockCodeFence/Language).
+_CODE_FENCE = getattr(QTextFormat, "BlockCodeFence", 0x1091)
+_CODE_LANGUAGE = getattr(QTextFormat, "BlockCodeLanguage", 0x1090)
 #: Heading sizes relative to the text (Qt's own are much larger).
 HEADING_SCALE = {1: 1.5, 2: 1.3, 3: 1.15, 4: 1.05, 5: 1.0, 6: 1.0}
 
@@ -92,18 +95,21 @@ def tidy_markdown(doc: QTextDocument, style: InlineStyle) -> None:
     block = doc.begin()
     while block.isValid():
         level = block.blockFormat().headingLevel()
+        code_block = block.blockFormat().hasProperty(_CODE_FENCE) or block.blockFormat().hasProperty(_CODE_LANGUAGE)
         it = block.begin()
         while not it.atEnd():
             frag = it.fragment()
             it += 1
             fmt = frag.charFormat()
-            if not (level or fmt.fontFixedPitch()):
+            code = code_block or fmt.fontFixedPitch()
+            if not (level or code):
                 continue
             if level:
                 fmt.clearProperty(QTextFormat.FontSizeAdjustment)
                 fmt.setFontPointSize(base * HEADING_SCALE.get(level, 1.0))
-            if fmt.fontFixedPitch():
+            if code:
                 fmt.setFontFamily(style.font.family())
+                fmt.setFontFixedPitch(True)
             cursor.setPosition(frag.position())
             cursor.setPosition(frag.position() + frag.length(), QTextCursor.KeepAnchor)
             cursor.setCharFormat(fmt)
