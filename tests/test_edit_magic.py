@@ -140,3 +140,29 @@ def test_the_editor_setting_is_used_unless_the_option_says_otherwise(qtbot, tmp_
     window.close()
     window, _, _ = open_window(qtbot, tmp_path, "--editor", "from-option +{line} {filename}")
     assert window.console.editor_command == "from-option +{line} {filename}"
+
+
+LINGERING_SCRIPT = """\
+import os, sys, time
+with open(sys.argv[3], "w") as f:
+    f.write(str(os.getpid()))
+stop = sys.argv[3] + ".stop"
+deadline = time.monotonic() + 120
+while not os.path.exists(stop) and time.monotonic() < deadline:
+    time.sleep(0.05)
+"""
+
+
+def test_closing_the_console_leaves_the_editor_running(qtbot, shared_km, tmp_path):
+    from helpers import process_gone, wait_until
+
+    console = make_console(qtbot, shared_km)
+    console.editor_command = editor_command(tmp_path, LINGERING_SCRIPT)
+    run(qtbot, console, f"%edit {tmp_path / 'unsaved.py'}")
+    pid_file = tmp_path / "line.txt"
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip().isdigit(), timeout=60, what="editor pid")
+    pid = int(pid_file.read_text())
+    console.close()
+    assert not process_gone(pid)  # the user's unsaved work is not killed with the console
+    (tmp_path / "line.txt.stop").write_text("")
+    wait_until(lambda: process_gone(pid), timeout=60, what="editor exit")

@@ -13,6 +13,8 @@ The kernel sends an ``edit_magic`` payload (``filename``, ``line_number``,
 When the editor exits, the file is run in the kernel (``%run -i``, shown
 as a cell, so it is in the history), as ``%edit`` does in a terminal,
 unless the payload says ``run: false`` (``%edit -x``) or the editor failed.
+The editor is the user's, not the console's: it runs in a session of its own
+and is never killed, so closing the console cannot lose unsaved edits.
 Editors that hand the file to a running instance and exit at once (most
 GUI editors, ``xdg-open``) would look as if editing were over before it
 began: when the editor exits within a moment without having changed the
@@ -29,12 +31,13 @@ import logging
 import os
 import shlex
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
-from PyQt5.QtCore import QFileSystemWatcher, QObject, QProcess, QTimer, pyqtSignal
+from PyQt5.QtCore import QFileSystemWatcher, QObject, QSocketNotifier, QTimer, pyqtSignal
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 DETACH_SECONDS = 2.0
 #: Saves come as bursts of change events: wait for quiet before reading the file.
 SAVE_SETTLE_MS = 300
+#: Where pidfds are missing, how often the editor's exit is checked.
+POLL_MS = 200
 
 #: Terminal emulators, in order of preference, with the arguments that make
 #: them run a command and stay attached until it ends.
@@ -160,6 +165,62 @@ def snapshot(path: str) -> Optional[str]:
         return None
 
 
+#: Editors still open when their console closed (kept to be reaped, not killed).
+_ORPHANS: List[subprocess.Popen] = []
+
+
+class EditorProcess(QObject):
+    """An editor process the console does not own: it is watched for its exit
+    (a pidfd where there is one, else a timer), never killed, and outlives the
+    console, so closing the console cannot lose unsaved edits."""
+
+    exited = pyqtSignal(int)
+
+    def __init__(self, argv: List[str], parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.argv = argv
+        self.popen: Optional[subprocess.Popen] = None
+        self._pidfd: Optional[int] = None
+        self._notifier: Optional[QSocketNotifier] = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._check)
+
+    def start(self) -> None:
+        """Start it; OSError if it cannot be (not found, not executable)."""
+        _ORPHANS[:] = [p for p in _ORPHANS if p.poll() is None]  # reap editors left by closed consoles
+        self.popen = subprocess.Popen(self.argv, start_new_session=True)
+        try:
+            self._pidfd = os.pidfd_open(self.popen.pid)
+        except (AttributeError, OSError):
+            self._timer.start()
+            return
+        self._notifier = QSocketNotifier(self._pidfd, QSocketNotifier.Read, self)
+        self._notifier.activated.connect(lambda _fd: self._check())
+
+    def _check(self) -> None:
+        if self.popen is None or self.popen.poll() is None:
+            return
+        self.stop_watching()
+        self.exited.emit(self.popen.returncode)
+
+    def release(self) -> None:
+        """Stop watching a process that may still run; it is reaped later, never killed."""
+        self.stop_watching()
+        if self.popen is not None and self.popen.poll() is None:
+            _ORPHANS.append(self.popen)
+
+    def stop_watching(self) -> None:
+        self._timer.stop()
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+
+
 class EditSession(QObject):
     """One file being edited: the editor's process, then maybe a watch for the next save."""
 
@@ -178,7 +239,7 @@ class EditSession(QObject):
         self.state = "new"  # "editing", "watching", "done"
         self._baseline = snapshot(filename)
         self._started = 0.0
-        self.process: Optional[QProcess] = None
+        self.process: Optional[EditorProcess] = None
         self.watcher: Optional[QFileSystemWatcher] = None
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -188,16 +249,16 @@ class EditSession(QObject):
     def start(self) -> None:
         if self.launch.detaches and self._baseline is None:
             self._create_empty()  # a desktop application cannot open a file that does not exist
-        process = QProcess(self)
-        process.setProgram(self.launch.program)
-        process.setArguments(self.launch.args)
-        process.setProcessChannelMode(QProcess.ForwardedChannels)
-        process.errorOccurred.connect(self._on_error)
-        process.finished.connect(self._on_finished)
-        self.process = process
+        self.process = EditorProcess([self.launch.program, *self.launch.args], self)
+        self.process.exited.connect(self._on_exited)
         self.state = "editing"
         self._started = time.monotonic()
-        process.start()
+        try:
+            self.process.start()
+        except OSError as exc:
+            self.message.emit(f"Could not start the editor {self.launch.program!r} to open {self.filename}: "
+                              f"{exc.strerror or exc}", True)
+            self._finish()
 
     def _create_empty(self) -> None:
         try:
@@ -206,24 +267,17 @@ class EditSession(QObject):
             log.warning("could not create %s: %s", self.filename, exc)
         self._baseline = snapshot(self.filename)
 
-    def _on_error(self, error: QProcess.ProcessError) -> None:
-        if error != QProcess.FailedToStart or self.state == "done":
-            return
-        self.message.emit(f"Could not start the editor {self.launch.program!r} to open {self.filename}: "
-                          f"{self.process.errorString() if self.process else 'not found'}", True)
-        self._finish()
-
-    def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:
+    def _on_exited(self, code: int) -> None:
         if self.state != "editing":
             return
         changed = snapshot(self.filename) != self._baseline
         quick = time.monotonic() - self._started < DETACH_SECONDS
-        if status == QProcess.CrashExit or code != 0:
+        if code != 0:
             if quick and not changed and not self.launch.configured:
                 self._watch()  # some launchers report failure after handing over
                 return
-            self.message.emit(f"The editor exited with {'a crash' if status == QProcess.CrashExit else f'status {code}'}"
-                              f": {self.filename} was not run.", True)
+            how = f"signal {-code}" if code < 0 else f"status {code}"
+            self.message.emit(f"The editor exited with {how}: {self.filename} was not run.", True)
             self._finish()
             return
         if not changed and (quick or self.launch.detaches):
@@ -232,16 +286,16 @@ class EditSession(QObject):
         self._run_now()
 
     def _watch(self) -> None:
+        if not self.run:
+            self._finish()  # nothing to wait for
+            return
         self.state = "watching"
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(lambda _p: self._settle.start())
         self.watcher.directoryChanged.connect(lambda _p: self._settle.start())
         self._rewatch()
-        if self.run:
-            self.message.emit(f"The editor runs on its own: {Path(self.filename).name} will run when you next "
-                              "save it.", False)
-        else:
-            self._finish()
+        self.message.emit(f"The editor runs on its own: {Path(self.filename).name} will run when you next "
+                          "save it.", False)
 
     def _rewatch(self) -> None:
         """Editors that save by writing a new file and renaming it end the watch
@@ -270,15 +324,15 @@ class EditSession(QObject):
     def _finish(self) -> None:
         self.state = "done"
         self._settle.stop()
+        if self.process is not None:
+            self.process.release()
         if self.watcher is not None:
             self.watcher.deleteLater()
             self.watcher = None
         self.done.emit()
 
     def cancel(self) -> None:
-        """Stop waiting (the console closes); a running editor is left alone."""
-        if self.process is not None:
-            self.process.finished.disconnect(self._on_finished)
+        """Stop waiting (the console closes); the editor itself is left running."""
         self._finish()
 
 

@@ -49,6 +49,8 @@ def goes_inline(mode: str, data: dict, visible_lines: int) -> bool:
         raise ValueError(f"unknown paging mode {mode!r} (choose from {', '.join(PAGING_MODES)})")
     if mode != "auto":
         return mode == "inline"
+    if not page_text(data).strip():
+        return False  # HTML only: the pager renders it best
     lines = page_text(data).rstrip("\n").count("\n") + 1
     return lines <= max(INLINE_MAX_LINES, visible_lines // 2)
 

@@ -324,7 +324,9 @@ class ConsoleWidget(QWidget):
         view = self.transcript.view
         visible = view.viewport().height() // max(1, view.fontMetrics().lineSpacing())
         if goes_inline(self.paging, data, visible):
-            self.present(BundleOp(area, {"text/plain": page_text(data)}, {}))
+            # as text with its colours, like other output (HTML only if that is all there is)
+            text = page_text(data)
+            self.present(BundleOp(area, {"text/plain": text} if text else data, {}))
         else:
             self.pager.show_page(data, start)
 
