@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="editor for the kernel's %%edit, with {filename} and {line} placeholders "
                             "(default: the editor setting, else $VISUAL or $EDITOR, else the desktop's "
                             "default application)")
+    # the console's PAGING_MODES, spelled out: importing them here would load Qt before the display check
     other.add_argument("--paging", choices=("inline", "pager", "auto"), default=None,
                        help="where help (obj?, obj??) goes: in the transcript, in a pager pane below it, "
                             "or inline when short (default: the last one chosen, else auto)")

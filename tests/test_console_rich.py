@@ -100,3 +100,11 @@ def test_an_image_display_is_updated_in_place_from_a_later_cell(qtbot, console):
     assert text.index("<IPython.core.display.SVG object>") < text.index("a later cell")  # still above
     pixels = object_pixels(console, second)
     assert count_colour(pixels, "#00ff00") > 1000 and count_colour(pixels, "#ff0000") == 0
+
+
+def test_jpeg_figures_are_shown_too(qtbot, console):
+    run(qtbot, console, "%config InlineBackend.figure_format = 'jpeg'")
+    run(qtbot, console, PLOT)
+    [jpeg] = shown_objects(console)
+    assert isinstance(jpeg, RasterImage) and jpeg.mime == "image/jpeg"
+    assert count_colour(object_pixels(console, jpeg), LINE, tolerance=60) > 100

@@ -252,3 +252,30 @@ def test_zooming_scales_images_and_renders_them_again(console, qtbot):
     pixels = object_pixels(console, obj)
     assert pixels.width() == 300 and obj._cache.width() == 300  # rendered anew at the new size, not stretched
     assert colour(pixels, 148, 75) == "#0000ff" and colour(pixels, 152, 75) == "#ff0000"
+
+
+def test_matplotlib_is_imported_by_the_console_only_for_the_first_formula(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "lazy.py"
+    script.write_text(
+        "import sys\n"
+        "from PyQt5.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from kernel.manager import KernelManager\n"
+        "from qtapp import ConsoleWidget\n"
+        "from qtapp.console.outputs import BundleOp\n"
+        "c = ConsoleWidget(KernelManager(), start=False)\n"
+        f"c.present(BundleOp(None, {{'text/plain': 'x', 'image/svg+xml': {SVG!r}}}, {{}}))\n"
+        "c.queue.flush()\n"
+        "print('before', 'matplotlib' in sys.modules)\n"
+        "c.present(BundleOp(None, {'text/plain': 'x', 'text/latex': '$x^2$'}, {}))\n"
+        "c.queue.flush()\n"
+        "print('after', 'matplotlib' in sys.modules, len(c.objects))\n")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=root,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["before False", "after True 2"]

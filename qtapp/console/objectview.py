@@ -31,6 +31,8 @@ MIN_OBJECT_HEIGHT = 120.0
 #: Lines of text kept visible around the tallest object.
 SPARE_LINES = 1.5
 RELAYOUT_DELAY_MS = 100
+#: How far from the background toward the text table grids are drawn.
+RULE_TINT = 0.22
 
 
 class ObjectView(QObject):
@@ -59,8 +61,8 @@ class ObjectView(QObject):
         self._update_room()
 
     def set_theme(self, theme: Theme) -> None:
-        self.host.set_style(foreground=QColor(theme.foreground), background=QColor(theme.background),
-                            rule=QColor(theme.selection if theme.is_dark else "#d0d7de"))
+        self.host.set_style(foreground=QColor(theme.foreground), background=QColor(theme.background))
+        self.host.set_style(rule=self.host.style.tint(RULE_TINT))
         self.transcript.view.viewport().update()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802

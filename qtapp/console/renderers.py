@@ -77,6 +77,13 @@ class InlineStyle:
     #: changes whenever colours or fonts change, so objects know to redo cached renderings
     generation: int = 0
 
+    def tint(self, amount: float) -> QColor:
+        """The background moved ``amount`` (0 to 1) of the way to the foreground:
+        quiet colours (grids, header rows) that suit any theme."""
+        fg, bg = self.foreground, self.background
+        return QColor(*(round(b + (f - b) * amount) for f, b in ((fg.red(), bg.red()), (fg.green(), bg.green()),
+                                                               (fg.blue(), bg.blue()))))
+
 
 @dataclass
 class RenderContext:
@@ -259,10 +266,17 @@ class InlineObjectHost(QObject, QTextObjectInterface):
         if obj is None:
             return QSizeF(0, 0)
         metrics = QFontMetricsF(doc.defaultFont())
-        if doc is self._document:
-            width = self._width_hint() if self._width_hint is not None else doc.textWidth()
-            return obj.size(max(1.0, width - 2 * doc.documentMargin()), metrics)
-        return self._size_for_copy(obj, doc, metrics)
+        try:
+            if doc is self._document:
+                width = self._width_hint() if self._width_hint is not None else doc.textWidth()
+                return obj.size(max(1.0, width - 2 * doc.documentMargin()), metrics)
+            return self._size_for_copy(obj, doc, metrics)
+        except RuntimeError as exc:  # its Qt half is gone: the application is shutting down
+            log.debug("an inline object could not size itself: %s", exc)
+            return QSizeF(0, 0)
+        except Exception:  # an object must never break the layout of the whole transcript
+            log.exception("an inline object failed to size itself")
+            return QSizeF(0, 0)
 
     def _size_for_copy(self, obj: InlineObject, doc: QTextDocument, metrics: QFontMetricsF) -> QSizeF:
         """A copy laid out for a printer: the same size on paper as on screen,

@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 
 #: Space kept around a rich text output, in pixels.
 DOCUMENT_MARGIN = 2.0
+#: How far from the background toward the text a table's header row is shaded.
+HEADER_TINT = 0.07
 
 
 def document_css(style: InlineStyle) -> str:
     """The default style sheet for HTML outputs, in the theme's colours."""
     fg, rule = style.foreground.name(), style.rule.name()
-    header = style.rule.lighter(115).name() if style.background.lightnessF() > 0.5 else style.rule.darker(160).name()
+    header = style.tint(HEADER_TINT).name()
     return (
         f"body {{ color: {fg}; }}"
         f"table {{ border-collapse: collapse; border-style: solid; border-color: {rule}; "
