@@ -120,6 +120,14 @@ class InlineBackend(Configurable):
         if change["new"]:
             self.figure_formats = {change["new"]}
 
+    @observe("figure_formats")
+    def _formats_changed(self, change) -> None:
+        # figure_format names the one format last chosen; once the set is changed
+        # directly it no longer does, and choosing that format again must take
+        # effect (traitlets only reports changes).
+        if self.figure_format and change["new"] != {self.figure_format}:
+            self.figure_format = ""
+
 
 class FigureLedger:
     """Which figures have changed since they were last rendered for display.

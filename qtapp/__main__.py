@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     other = p.add_argument_group("other")
     other.add_argument("--editor", metavar="COMMAND", default=None,
                        help="editor for the kernel's %%edit, with {filename} and {line} placeholders "
-                            "(default: $VISUAL or $EDITOR)")
+                            "(default: the editor setting, else $VISUAL or $EDITOR, else the desktop's "
+                            "default application)")
+    # the console's PAGING_MODES, spelled out: importing them here would load Qt before the display check
+    other.add_argument("--paging", choices=("inline", "pager", "auto"), default=None,
+                       help="where help (obj?, obj??) goes: in the transcript, in a pager pane below it, "
+                            "or inline when short (default: the last one chosen, else auto)")
     other.add_argument("--settings", metavar="FILE", default=None,
                        help="keep window state (size, position, zoom) in this INI file instead of the "
                             "user's settings")

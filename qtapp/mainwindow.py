@@ -215,6 +215,14 @@ class MainWindow(QMainWindow):
         others.setChecked(self.prefs.show_others)
         view.addAction(others)
         view.addSeparator()
+        self.paging_menu = view.addMenu("&Help pages")
+        self.paging_group = QActionGroup(self)
+        for mode, label in (("auto", "&Short ones inline, long ones in the pager"), ("inline", "&Inline"),
+                            ("pager", "In the &pager")):
+            act = self._action(f"paging_{mode}", label, lambda m=mode: self.set_paging(m), checkable=True)
+            act.setChecked(mode == c.paging)
+            self.paging_group.addAction(act)
+            self.paging_menu.addAction(act)
         view.addAction(self._action("font", "&Font…", self.choose_font))
         self.theme_menu = view.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
@@ -351,6 +359,14 @@ class MainWindow(QMainWindow):
                 act.setChecked(name == f"theme_{self.console.theme.name}")
             elif name.startswith("style_"):
                 act.setChecked(name == f"style_{self.console.syntax_style}")
+
+    def set_paging(self, mode: str) -> None:
+        """Where help pages go from now on (remembered)."""
+        self.console.paging = mode
+        self.prefs.paging = mode
+        for name, act in self.actions.items():
+            if name.startswith("paging_"):
+                act.setChecked(name == f"paging_{mode}")
 
     def _toggle_confirm(self) -> None:
         value = self.actions["confirm_restart"].isChecked()

@@ -168,6 +168,24 @@ class Preferences:
         self._save("kernel.username", " ".join(value.split()))
 
     @property
+    def paging(self) -> str:
+        """Where help pages go: "inline", "pager" or "auto"."""
+        return self.config.get("console.paging")
+
+    @paging.setter
+    def paging(self, value: str) -> None:
+        self._save("console.paging", value)
+
+    @property
+    def editor_command(self) -> Optional[str]:
+        """The command %edit opens files with ({filename}, {line}); None: $VISUAL/$EDITOR."""
+        return (self.config.get("console.editor") or "").strip() or None
+
+    @editor_command.setter
+    def editor_command(self, value: Optional[str]) -> None:
+        self._save("console.editor", value or "")
+
+    @property
     def geometry(self) -> Optional[QByteArray]:
         value = self.qsettings.value("window/geometry")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None

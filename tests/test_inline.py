@@ -94,6 +94,14 @@ def test_retina_is_double_resolution_png_with_css_size(pkc):
     assert width > 640  # twice the pixels of the 640x480 figure, minus trimmed margins
 
 
+def test_choosing_a_format_again_after_setting_the_formats_takes_effect(pkc):
+    ok(pkc, "%config InlineBackend.figure_format = 'png'")
+    ok(pkc, "%config InlineBackend.figure_formats = {'svg'}")
+    ok(pkc, "%config InlineBackend.figure_format = 'png'")  # the same value as before
+    [fig] = displays(ok(pkc, "plt.plot([1]);"))
+    assert set(fig["data"]) == {"text/plain", "image/png"}
+
+
 def test_several_formats_at_once(pkc):
     ok(pkc, "%config InlineBackend.figure_formats = {'svg', 'png'}")
     [fig] = displays(ok(pkc, "plt.plot([1]);"))

@@ -59,6 +59,7 @@ class ConsoleView(Protocol):
     def clear_queued(self) -> None: ...
     def show_completions(self, matches: List[str], start: int, end: int) -> None: ...
     def note_peer_area(self, area: Optional[str], peer: Peer) -> None: ...
+    def show_page(self, area: Optional[str], data: dict, start: int) -> None: ...
 
 
 @dataclass
@@ -500,6 +501,14 @@ class ConsoleController(QObject):
         msg_id = self._send("complete", code, cursor_pos)
         self._pending_complete = (msg_id, code, cursor_pos)
 
+    def request(self, method: str, *args, **kwargs) -> Optional[str]:
+        """Send a request for another part of the console (call tips ask with
+        ``inspect``); its reply goes to ``shell_handlers`` by msg_type. None
+        while the kernel is not ready."""
+        if not self.is_ready:
+            return None
+        return self._send(method, *args, **kwargs)
+
     def _on_complete_reply(self, msg: dict) -> None:
         pending = self._pending_complete
         if pending is None or self._parent_id(msg) != pending[0]:
@@ -587,7 +596,14 @@ class ConsoleController(QObject):
 
     # -- payloads ------------------------------------------------------------------------------------------
     def _payload_set_next_input(self, payload: dict, reply: dict) -> None:
-        self.view.set_input_text(str(payload.get("text", "")))
+        """``replace``: the input becomes the text; otherwise what was typed
+        meanwhile is kept and the text goes on a line after it."""
+        text = str(payload.get("text", ""))
+        typed = self.view.input_text()
+        if payload.get("replace", False) or not typed.strip():
+            self.view.set_input_text(text)
+        else:
+            self.view.set_input_text(typed.rstrip("\n") + "\n" + text)
 
     def _payload_ask_exit(self, payload: dict, reply: dict) -> None:
         self.exit_requested.emit(bool(payload.get("keepkernel", False)))
@@ -595,7 +611,8 @@ class ConsoleController(QObject):
     def _payload_page(self, payload: dict, reply: dict) -> None:
         data = payload.get("data") or {}
         if isinstance(data, dict) and data:
-            self.view.present(BundleOp(self._parent_id(reply), data, {}))
+            start = payload.get("start", 0)
+            self.view.show_page(self._parent_id(reply), data, start if isinstance(start, int) else 0)
 
     def _unknown_payload(self, source: str) -> None:
         self.view.present(NoticeOp(f"The kernel sent a {source or 'nameless'!r} payload, which this console "

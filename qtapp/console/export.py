@@ -3,6 +3,9 @@
 Colours are written inline as shown (syntax colours of echoed cells, ANSI
 colours, prompts), folded lines in full. Inline objects that know how to
 export themselves (``to_html()``) are embedded; others leave a placeholder.
+Images are ``<img>`` elements with ``data:`` URIs (SVG stays SVG), so the file
+needs nothing else; block content (tables, Markdown) interrupts the ``<pre>``
+that holds the text, where HTML does not allow it.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def transcript_html(transcript: Transcript, theme: Theme, font: QFont, objects=N
             elif fmt.isImageFormat() or fmt.objectType() != 0:
                 item = objects.get(fmt.property(ITEM_ID_PROPERTY)) if objects is not None else None
                 to_html = getattr(item, "to_html", None)
-                parts.append(to_html() if callable(to_html) else '<span class="object">[object]</span>')
+                embedded = to_html() if callable(to_html) else '<span class="object">[object]</span>'
+                parts.append(f"</pre>{embedded}<pre>" if embedded.startswith("<div") else embedded)
                 continue
             previous = fmt
             css = _css(fmt)

@@ -35,6 +35,7 @@ DEFAULT_BINDINGS: Dict[str, List[str]] = {
     "send_eof": ["Ctrl+D"],
     "clear_transcript": ["Ctrl+L"],
     "cancel": ["Escape"],
+    "show_calltip": ["Ctrl+Space", "Ctrl+Shift+Space"],
 }
 
 DESCRIPTIONS: Dict[str, str] = {
@@ -55,7 +56,8 @@ DESCRIPTIONS: Dict[str, str] = {
     "restart_kernel": "Restart the kernel",
     "send_eof": "At an input() prompt: end of input",
     "clear_transcript": "Clear the transcript",
-    "cancel": "Close the completion list or search",
+    "cancel": "Close the find bar, the call tip or the pager",
+    "show_calltip": "Show the signature and documentation of the call at the cursor",
 }
 
 

@@ -116,6 +116,10 @@ class OutputArea:
     segments: List[Segment] = field(default_factory=list)
     clear_on_next_output: bool = False
     decoders: Dict[str, StreamDecoder] = field(default_factory=dict)
+    #: cleared at least once: a display redrawn where it was, not at the end
+    in_place: bool = False
+    #: the segment that followed the area's output when it was cleared
+    successor: Optional[Segment] = None
 
     def live_segments(self) -> List[Segment]:
         self.segments = [s for s in self.segments if not s.removed]

@@ -8,7 +8,7 @@ resulting operations with these helpers, so ANSI colours, folding and
 
 from __future__ import annotations
 
-from typing import Iterable, List, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 from PyQt5.QtGui import QTextCursor
 
@@ -45,9 +45,11 @@ def _insert_folded(transcript: Transcript, cursor: QTextCursor, op: FoldedLine, 
     cursor.insertText("\n", formats.for_style(op.head[-1][1] if op.head else PLAIN, stream))
 
 
-def replace_marker(transcript: Transcript, old_len: int, hidden: int, formats: Formats) -> int:
-    """Rewrite the fold marker at the very end; returns the new marker's length."""
-    cursor = transcript.end_cursor()
+def replace_marker(transcript: Transcript, old_len: int, hidden: int, formats: Formats,
+                   end: Optional[int] = None) -> int:
+    """Rewrite the fold marker that ends at ``end`` (default: the very end);
+    returns the new marker's length."""
+    cursor = transcript.end_cursor() if end is None else transcript.cursor_at(end)
     cursor.setPosition(cursor.position() - old_len, QTextCursor.KeepAnchor)
     text = marker_text(hidden)
     cursor.insertText(text, formats.fold_marker)
@@ -73,9 +75,10 @@ def insert_open_line(transcript: Transcript, cursor: QTextCursor, decoder: Strea
     return cursor.position() - start
 
 
-def drop_open_line(transcript: Transcript, length: int) -> QTextCursor:
-    """Remove the last ``length`` characters (a stream's open line); returns a cursor there."""
-    cursor = transcript.end_cursor()
+def drop_open_line(transcript: Transcript, length: int, end: Optional[int] = None) -> QTextCursor:
+    """Remove the ``length`` characters before ``end`` (default: the very end), a
+    stream's open line; returns a cursor there."""
+    cursor = transcript.end_cursor() if end is None else transcript.cursor_at(end)
     if length:
         end = cursor.position()
         cursor.setPosition(end - length, QTextCursor.KeepAnchor)

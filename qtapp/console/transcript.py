@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, List, Optional, Tuple, Union
 
-from PyQt5.QtCore import QMimeData, Qt, pyqtSignal
+from PyQt5.QtCore import QMimeData, QPoint, Qt, pyqtSignal
 from PyQt5.QtGui import QTextBlock, QTextBlockUserData, QTextCharFormat, QTextCursor, QTextDocument
 from PyQt5.QtWidgets import QFileDialog, QMenu, QPlainTextEdit, QWidget
 
@@ -97,15 +97,21 @@ class TranscriptEdit(QPlainTextEdit):
         super().wheelEvent(event)
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
-        menu: QMenu = self.createStandardContextMenu(event.pos())
+        self.context_menu(event.pos()).exec_(event.globalPos())
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """The right-click menu for viewport position ``pos``."""
+        menu: QMenu = self.createStandardContextMenu(pos)
         menu.addAction("Copy with prompts", lambda: self._transcript.copy(raw=True))
-        fold = self._transcript.fold_at(self.cursorForPosition(event.pos()).block())
+        fold = self._transcript.fold_at(self.cursorForPosition(pos).block())
         if fold is not None:
             menu.addSeparator()
             menu.addAction(f"Copy full line ({len(fold.full_text):,} characters)",
                            lambda: self._transcript.copy_text(fold.full_text))
             menu.addAction("Save full line as…", lambda: self._transcript.save_text_dialog(fold.full_text))
-        menu.exec_(event.globalPos())
+        for extend in self._transcript.menu_extenders:
+            extend(menu, pos)
+        return menu
 
 
 class Transcript:
@@ -123,6 +129,10 @@ class Transcript:
         self.trimmed_blocks = 0
         #: called with each segment that leaves the document (trimmed, removed, cleared)
         self.removal_listeners: List[Callable[[Segment], None]] = []
+        #: add entries to the right-click menu for a viewport position
+        self.menu_extenders: List[Callable[[QMenu, QPoint], None]] = []
+        #: the text an inline object (U+FFFC) at a position copies as; None keeps the character
+        self.object_text: Optional[Callable[[int], Optional[str]]] = None
 
     # -- positions ------------------------------------------------------------
     def end_position(self) -> int:
@@ -143,6 +153,8 @@ class Transcript:
         cursor = self.cursor_at(position)
         cursor.setKeepPositionOnInsert(True)
         return cursor
+
+    anchor = _anchor
 
     def at_block_start(self) -> bool:
         return self.document.lastBlock().length() == 1
@@ -191,7 +203,7 @@ class Transcript:
         if ends_line and not at_line_start:
             end -= 1
         self._delete(start, end)
-        if at_line_start and not ends_line:
+        if at_line_start and not ends_line and end > start:
             self._reset_block(start)  # the segment was last: its emptied line stays, unmarked
         self.segments.remove(seg)
         self._removed([seg])
@@ -319,10 +331,11 @@ class Transcript:
 
     def text_between(self, start: int, end: int, raw: bool = False) -> str:
         """The text of [start, end) as a user would copy it: prompts stripped
-        unless ``raw``, folded lines in full."""
+        unless ``raw``, folded lines in full, inline objects as their text."""
         if start >= end:
             return ""
         whole = self.document.toPlainText()
+        sub = self._object_substitution(whole, start, end)
         out: List[str] = []
         pos = start
         for mark in sorted(self._marks, key=QTextCursor.position):
@@ -332,22 +345,42 @@ class Transcript:
             if b_end < start or b_start >= end:
                 continue
             s, e = max(start, b_start), min(end, b_end)
-            out.append(whole[pos:s])
-            out.append(self._block_text(block, whole[b_start:b_end], s - b_start, e - b_start, raw))
+            out.append(sub(whole[pos:s], pos))
+            out.append(self._block_text(block, whole[b_start:b_end], s - b_start, e - b_start, raw,
+                                        lambda text, offset, b=b_start: sub(text, b + offset)))
             pos = e
-        out.append(whole[pos:end])
+        out.append(sub(whole[pos:end], pos))
         return "".join(out)
 
+    def _object_substitution(self, whole: str, start: int, end: int) -> Callable[[str, int], str]:
+        """A function giving a piece of text (at an absolute offset) with its inline
+        objects replaced by their text; the identity when there are none."""
+        if self.object_text is None or "\ufffc" not in whole[start:end]:
+            return lambda text, offset: text
+        lookup = self.object_text
+
+        def sub(text: str, offset: int) -> str:
+            if "\ufffc" not in text:
+                return text
+            parts = []
+            for i, c in enumerate(text):
+                replacement = lookup(offset + i) if c == "\ufffc" else None
+                parts.append(c if replacement is None else replacement)
+            return "".join(parts)
+
+        return sub
+
     @staticmethod
-    def _block_text(block: QTextBlock, text: str, s: int, e: int, raw: bool) -> str:
+    def _block_text(block: QTextBlock, text: str, s: int, e: int, raw: bool,
+                    sub: Callable[[str, int], str] = lambda text, offset: text) -> str:
         state = max(block.userState(), 0)
         if state & PROMPT_FLAG and not raw:
             s = max(s, min(state >> 8, len(text)))
         fold = block.userData() if state & FOLD_FLAG else None
         if isinstance(fold, FoldData) and e > fold.offset + fold.head_len:
             # the selection reaches the marker: the whole rest of the line
-            return text[s:fold.offset] + fold.full_text[max(0, s - fold.offset):]
-        return text[s:e]
+            return sub(text[s:fold.offset], s) + fold.full_text[max(0, s - fold.offset):]
+        return sub(text[s:e], s)
 
     # -- clipboard and files ------------------------------------------------------------
     def copy(self, raw: bool = False) -> None:

@@ -22,25 +22,30 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from PyQt5.QtCore import QEvent, QObject, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QKeyEvent
-from PyQt5.QtWidgets import QApplication, QFrame, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QApplication, QFrame, QMessageBox, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
 from kernel.client import KernelClient
 from kernel.manager import KernelManager
 
 from .bars import FindBar, NoticeBar, QueuedCells, ReverseSearchBar, StdinBar
+from .calltip import CallTips
 from .coalesce import FrameQueue
 from .completion import CompletionPopup
 from .controller import ConsoleController
 from .editor import InputEditor
+from .external_editor import EditorLauncher
 from .export import transcript_html
 from .highlight import CodeHighlighter, TokenFormats, make_lexer
 from .input_actions import InputActions
 from .keymap import Keymap
 from .lifecycle import Connector, KernelLifecycle
+from .objectview import ObjectView
 from .others import OthersLayer, Peer
-from .outputs import OutputAreas
-from .renderers import InlineObjectHost, RendererRegistry, default_registry
+from .outputs import BundleOp, NoticeOp, OutputAreas
+from .pager import DEFAULT_PAGING, PagerPane, goes_inline, page_text
+from .renderers import InlineObjectHost, RendererRegistry
 from .restyle import restyle_transcript
+from .rich import rich_registry
 from .theme import DEFAULT_POINT_SIZE, Formats, Theme, apply_palette, default_font, theme_named
 from .transcript import DEFAULT_SCROLLBACK_BYTES, Transcript
 from .writer import TranscriptWriter, in_prompt
@@ -87,8 +92,6 @@ class ConsoleWidget(QWidget):
         self.confirm_restart = confirm_restart
         #: command that opens a file for the kernel's %edit ({filename}, {line})
         self.editor_command: Optional[str] = None
-        #: where help text from page payloads goes: "auto", "inline" or "pager"
-        self.paging = "auto"
         self.keymap = keymap or Keymap()
         self._theme: Theme = theme_named(theme)
         self._style_name = syntax_style or self._theme.pygments_style
@@ -100,7 +103,8 @@ class ConsoleWidget(QWidget):
         self.formats = Formats(self._theme)
         self.objects = InlineObjectHost(self.transcript.document, self._inline_width, self)
         self.transcript.removal_listeners.append(lambda seg: self.objects.forget(seg.meta.get("objects", ())))
-        self.registry = registry or default_registry()
+        self.object_view = ObjectView(self.transcript, self.objects, self)
+        self.registry = registry or rich_registry()
         self.areas = OutputAreas()
         self.writer = TranscriptWriter(self.transcript, self.formats, self.registry, self.objects, self.areas)
         self.others = OthersLayer(self.transcript, self.writer.apply, self._theme)
@@ -115,12 +119,18 @@ class ConsoleWidget(QWidget):
         self.search_bar = ReverseSearchBar(self)
         self.find_bar = FindBar(self.transcript.view, self, before_search=lambda: self.queue.flush())
         self.popup = CompletionPopup(self)
+        self.pager = PagerPane(self)
+        #: where help pages go: "inline", "pager" or "auto" (short inline, long in the pager)
+        self.paging = DEFAULT_PAGING
 
         self.lifecycle = KernelLifecycle(manager, client, username=username, autorestart=autorestart,
                                          connector=connector, parent=self)
         self.controller = ConsoleController(self, self.lifecycle, self)
         self.actions = InputActions(self.editor, self.controller.history, self.popup, self.search_bar,
                                     self.controller)
+        self.calltips = CallTips(self.editor, self.controller, self)
+        self.edits = EditorLauncher(self.controller.execute, self._edit_notice, lambda: self.editor_command, self)
+        self.controller.payloads.register("edit_magic", self.edits.handle_payload)
         self._commands: Dict[str, Callable[[QWidget], bool]] = {
             "run_or_newline": lambda src: self._in_editor(src, self.controller.run_input),
             "force_run": lambda src: self._in_editor(src, lambda: self.controller.run_input(force=True)),
@@ -140,6 +150,7 @@ class ConsoleWidget(QWidget):
             "send_eof": lambda src: self.controller.send_eof(),
             "clear_transcript": lambda src: self.clear() or True,
             "cancel": self._cancel,
+            "show_calltip": lambda src: src is self.editor and self.calltips.show_now(),
         }
         self._build_layout()
         self._wire()
@@ -159,7 +170,14 @@ class ConsoleWidget(QWidget):
         view.document().setDocumentMargin(8)
         self.editor.document().setDocumentMargin(4)
         self.editor.align_with(8)
-        layout.addWidget(view, 1)
+        self.splitter = QSplitter(Qt.Vertical, self)
+        self.splitter.setObjectName("transcript_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(view)
+        self.splitter.addWidget(self.pager)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.find_bar)
         self.separator = QFrame(self)
         self.separator.setFrameShape(QFrame.HLine)
@@ -239,6 +257,11 @@ class ConsoleWidget(QWidget):
     def _cancel(self, source: QWidget) -> bool:
         if self.find_bar.isVisible():
             self.find_bar.close_bar()
+            return True
+        if self.calltips.hide():
+            return True
+        if self.pager.isVisible():
+            self.pager.close_pager()
             return True
         return False
 
@@ -321,6 +344,20 @@ class ConsoleWidget(QWidget):
     def set_username(self, name: str) -> None:
         self.controller.set_username(name)
 
+    def show_page(self, area: Optional[str], data: dict, start: int = 0) -> None:
+        """A help page: inline in the transcript or in the pager (see ``paging``)."""
+        view = self.transcript.view
+        visible = view.viewport().height() // max(1, view.fontMetrics().lineSpacing())
+        if goes_inline(self.paging, data, visible):
+            # as text with its colours, like other output (HTML only if that is all there is)
+            text = page_text(data)
+            self.present(BundleOp(area, {"text/plain": text} if text else data, {}))
+        else:
+            self.pager.show_page(data, start)
+
+    def _edit_notice(self, text: str, error: bool) -> None:
+        self.present(NoticeOp(text, level="error" if error else "info"))
+
     # -- frames --------------------------------------------------------------------------------------
     def _begin_frame(self) -> bool:
         return self.transcript.is_scrolled_to_bottom()
@@ -394,6 +431,7 @@ class ConsoleWidget(QWidget):
         return answer == QMessageBox.Yes
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self.edits.cancel_all()
         self.controller.stop()
         if self.shutdown_kernel_on_close:
             self.lifecycle.shutdown()
@@ -440,6 +478,9 @@ class ConsoleWidget(QWidget):
         self._text_target().selectAll()
 
     def find(self) -> None:
+        if self.pager.has_focus():
+            self.pager.open_find()
+            return
         self.find_bar.open()
 
     # -- look ---------------------------------------------------------------------------------------------
@@ -464,6 +505,9 @@ class ConsoleWidget(QWidget):
         self.writer.token_formats = TokenFormats(self._style_name)
         self.highlighter.set_formats(self.writer.token_formats)
         t = self._theme
+        self.object_view.set_theme(t)
+        self.pager.set_theme(t, self._current_font())
+        self.calltips.widget.set_colours(QColor(t.gutter), QColor(t.foreground), QColor(t.selection))
         for widget in (self.transcript.view, self.editor, self.stdin_bar.line, self.search_bar.line,
                        self.popup):
             apply_palette(widget, t)
@@ -490,10 +534,12 @@ class ConsoleWidget(QWidget):
 
     def _apply_font(self) -> None:
         font = self._current_font()
+        self.object_view.set_font(font, self._base_font.pointSizeF())
         for widget in (self.transcript.view, self.editor, self.stdin_bar.line, self.stdin_bar.prompt_label,
                        self.popup, self.queued, self.search_bar.line):
             widget.setFont(font)
         self.transcript.document.setDefaultFont(font)
+        self.pager.set_font(font)
         self.editor.set_prompt(self.editor.prompt)
 
     def set_base_font(self, font: QFont) -> None:

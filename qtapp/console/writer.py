@@ -21,7 +21,8 @@ from PyQt5.QtGui import QTextCursor
 from .highlight import TokenFormats, highlight_spans, make_lexer
 from .outputs import (BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, OutputArea, OutputAreas,
                       StreamOp)
-from .renderers import InlineObjectHost, RenderContext, RendererRegistry
+from .placement import Place
+from .renderers import CannotRender, InlineObjectHost, RenderContext, RendererRegistry
 from .streamtext import StreamDecoder
 from .textops import drop_open_line, insert_open_line, insert_ops, marker_text, replace_marker
 from .theme import Formats
@@ -82,13 +83,32 @@ class TranscriptWriter:
         return area
 
     def _clear_area(self, area: OutputArea) -> None:
-        for seg in list(area.live_segments()):
+        segments = area.live_segments()
+        if segments:
+            area.successor = self._following(segments[-1])
+        for seg in list(segments):
             if seg.kind != "echo":
                 self.transcript.remove_segment(seg)
         area.decoders.clear()
+        area.in_place = True
 
-    def _segment(self, kind: str, area: Optional[OutputArea], **meta) -> Segment:
-        seg = self.transcript.new_segment(kind, area.parent_id if area else None, **meta)
+    def _following(self, seg: Segment) -> Optional[Segment]:
+        segments = self.transcript.segments
+        index = segments.index(seg) + 1
+        return segments[index] if index < len(segments) else None
+
+    def _place(self, area: Optional[OutputArea]) -> Place:
+        """The end of the transcript, or for a redrawn area, the spot its output had."""
+        if area is None or not area.in_place:
+            return Place(self.transcript)
+        live = area.live_segments()
+        before = self._following(live[-1]) if live else area.successor
+        return Place(self.transcript, before)
+
+    def _segment(self, kind: str, area: Optional[OutputArea], place: Optional[Place] = None,
+                 own_line: bool = True, **meta) -> Segment:
+        place = place or Place(self.transcript)
+        seg = place.new_segment(kind, area.parent_id if area else None, own_line=own_line, **meta)
         if area is not None:
             area.segments.append(seg)
         return seg
@@ -127,26 +147,36 @@ class TranscriptWriter:
             t.insert_spans(cursor, line_spans)
 
     def _stream(self, op: StreamOp) -> None:
-        t = self.transcript
         area = self._area(op.area)
+        place = self._place(area)
+        place.open()
+        try:
+            self._write_stream(op, area, place)
+        finally:
+            place.close()
+
+    def _write_stream(self, op: StreamOp, area: OutputArea, place: Place) -> None:
+        t = self.transcript
         decoder = area.decoder(op.name)
-        seg = t.last_segment
+        seg = place.last_segment
         if seg is None or seg.kind != "stream" or seg.area != op.area or seg.meta.get("name") != op.name:
             continues_line = seg is not None and seg.kind == "stream"
             decoder.detach_line()
-            seg = self._segment("stream", area, own_line=not continues_line, name=op.name, open_len=0)
+            seg = self._segment("stream", area, place, own_line=not continues_line, name=op.name, open_len=0)
         text = op.take(op.size)
         ops = decoder.feed(text)
         if not ops and not decoder.open_changed:
             return
         meta = seg.meta
+        end = None if place.at_end else place.end_position()
         if not ops and meta.get("marker_len") and decoder.only_hidden_part_grew:
             # a huge line still growing: only the "… N more characters" count changes
-            new_len = replace_marker(t, meta["marker_len"], decoder.line.length - decoder.fold_limit, self.formats)
+            new_len = replace_marker(t, meta["marker_len"], decoder.line.length - decoder.fold_limit, self.formats,
+                                     end)
             meta["open_len"] += new_len - meta["marker_len"]
             meta["marker_len"] = new_len
         else:
-            cursor = drop_open_line(t, meta["open_len"])
+            cursor = drop_open_line(t, meta["open_len"], end)
             insert_ops(t, cursor, ops, self.formats, op.name)
             meta["open_len"] = insert_open_line(t, cursor, decoder, self.formats, op.name)
             hidden = decoder.open_display[1]
@@ -161,30 +191,39 @@ class TranscriptWriter:
             return
         area = self._area(op.area)
         kind = "result" if op.count is not None else "display"
-        seg = self._segment(kind, area, count=op.count, display_id=op.display_id)
+        place = self._place(area)
+        place.open()
+        seg = self._segment(kind, area, place, count=op.count, display_id=op.display_id)
         if op.display_id:
             self.areas.add_display(op.display_id, seg)
-        self._render_bundle(self.transcript.end_cursor(), seg, op)
+        self._render_bundle(place.end_cursor(), seg, op)
+        place.close()
 
     def _render_bundle(self, cursor: QTextCursor, seg: Segment, op: BundleOp) -> None:
-        choice = self.registry.choose(op.data)
         if op.count is not None:
             prompt = OUT_PROMPT.format(op.count)
             cursor.insertText(prompt, self.formats.out_prompt)
             self.transcript.mark_prompt(cursor.block(), len(prompt))
-        if choice is None:
-            kinds = ", ".join(sorted(op.data)) or "nothing"
-            cursor.insertText(f"[output with no viewable representation: {kinds}]", self.formats.notice)
+        for mime, renderer in self.registry.candidates(op.data):
+            data = op.data[mime]
+            block = op.count is not None and renderer.is_block(mime, data)
+            if block:
+                cursor.insertText("\n", self.formats.plain)
+            ctx = self.context(segment=seg)
+            ctx.bundle = op.data
+            try:
+                renderer.render(cursor, mime, data, op.metadata.get(mime, {}), ctx)
+            except CannotRender as exc:
+                log.debug("not showing %s: %s", mime, exc)
+                if block:
+                    cursor.deletePreviousChar()
+                continue
+            except Exception as exc:
+                log.exception("the %s renderer failed", mime)
+                cursor.insertText(f"[could not show {mime} output: {exc}]", self.formats.error_notice)
             return
-        mime, renderer = choice
-        data = op.data[mime]
-        if op.count is not None and renderer.is_block(mime, data):
-            cursor.insertText("\n", self.formats.plain)
-        try:
-            renderer.render(cursor, mime, data, op.metadata.get(mime, {}), self.context(segment=seg))
-        except Exception as exc:
-            log.exception("the %s renderer failed", mime)
-            cursor.insertText(f"[could not show {mime} output: {exc}]", self.formats.error_notice)
+        kinds = ", ".join(sorted(op.data)) or "nothing"
+        cursor.insertText(f"[output with no viewable representation: {kinds}]", self.formats.notice)
 
     def _rerender(self, seg: Segment, op: BundleOp) -> None:
         cursor = self.transcript.empty_segment(seg)
@@ -193,12 +232,16 @@ class TranscriptWriter:
                                                    op.display_id))
 
     def _error(self, op: ErrorOp) -> None:
-        self._segment("error", self._area(op.area))
+        area = self._area(op.area)
+        place = self._place(area)
+        place.open()
+        self._segment("error", area, place)
         text = "\n".join(op.traceback) if op.traceback else f"{op.ename}: {op.evalue}"
         decoder = StreamDecoder()
-        cursor = self.transcript.end_cursor()
+        cursor = place.end_cursor()
         insert_ops(self.transcript, cursor, decoder.feed(text), self.formats, "stderr")
         insert_open_line(self.transcript, cursor, decoder, self.formats, "stderr")
+        place.close()
 
     def _clear(self, op: ClearOp) -> None:
         area = self.areas.find(op.area)
