@@ -68,9 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: the editor setting, else $VISUAL or $EDITOR, else the desktop's "
                             "default application)")
     # the console's PAGING_MODES, spelled out: importing them here would load Qt before the display check
-    other.add_argument("--paging", choices=("inline", "pager", "auto"), default=None,
-                       help="where help (obj?, obj??) goes: in the transcript, in a pager pane below it, "
-                            "or inline when short (default: the last one chosen, else auto)")
     other.add_argument("--settings", metavar="FILE", default=None,
                        help="keep window state (size, position, zoom) in this INI file instead of the "
                             "user's settings")
@@ -105,7 +102,8 @@ def _add_desktop_options(p: argparse.ArgumentParser) -> None:
                         help="write the config file with every setting documented (commented out, at its "
                              "default) and exit; an existing file is not overwritten")
     config.add_argument("--paging", choices=PAGING_MODES, default=None,
-                        help="where help text (obj?) goes: inline, in a pager, or auto (long text in the pager)")
+                        help="where help (obj?, obj??, %%pdoc) goes: in the transcript, in a pager pane "
+                             "below it, or auto: inline when short (default: the config file's, else auto)")
     config.add_argument("--figure-format", choices=FIGURE_FORMATS, default=None,
                         help="format of inline matplotlib figures, set in the kernel at each connection")
     desktop = p.add_argument_group("desktop")

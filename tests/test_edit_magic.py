@@ -129,11 +129,12 @@ def test_without_any_editor_the_desktop_opener_or_a_clear_error():
 
 
 def test_the_editor_setting_is_used_unless_the_option_says_otherwise(qtbot, tmp_path):
+    from qtapp.config import load_config
     from qtapp.settings import Preferences, open_settings
     from test_mainwindow import open_window
 
-    prefs = Preferences(open_settings(str(tmp_path / "settings.ini")))
-    prefs.editor_command = "from-settings {filename}"
+    prefs = Preferences(open_settings(str(tmp_path / "settings.ini")), load_config(tmp_path / "config.toml"))
+    prefs.editor_command = "from-settings {filename}"  # saved into the config file
     prefs.sync()
     window, _, _ = open_window(qtbot, tmp_path)
     assert window.console.editor_command == "from-settings {filename}"
