@@ -548,6 +548,9 @@ class KernelApp:
     def checkpoint(self) -> None:
         self.interrupts.checkpoint()
 
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        self.iopub.call_later(delay, fn)
+
     def _send_stream(self, name: str, text: str) -> None:
         self.iopub.send("stream", {"name": name, "text": text}, parent=self.parent,
                         topic=b"stream." + name.encode())

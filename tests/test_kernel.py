@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import iopub_until_idle, run, shell_reply, stdout_of, strip_ansi
+from helpers import iopub_until_idle, run, shell_reply, stdout_of, strip_ansi, wait_until
 
 
 def types(msgs):
@@ -418,3 +418,21 @@ def test_only_the_asking_frontend_can_answer_input(km, kc):
         assert reply["content"]["user_expressions"]["v"]["data"]["text/plain"] == "'the answer'"
     finally:
         other.stop_channels()
+
+
+def test_history_reaches_the_database_soon_after_a_cell(kc, session_dir):
+    """Cells are written in batches, at most about a second late, without any
+    request asking; and a history request sees the newest cells at once."""
+    import sqlite3
+
+    db = session_dir / "ipython" / "profile_default" / "history.sqlite"
+
+    def stored(source: str) -> bool:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*) FROM history WHERE source_raw = ?", (source,)).fetchone()[0] == 1
+
+    run(kc, "first_marker_cell = 1")
+    wait_until(lambda: stored("first_marker_cell = 1"), what="the cell written to the history database")
+    run(kc, "second_marker_cell = 2")
+    tail = shell_reply(kc, kc.history(hist_access_type="tail", n=1))["content"]["history"]
+    assert tail[-1][2] == "second_marker_cell = 2"
