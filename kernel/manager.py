@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import weakref
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -101,6 +102,7 @@ class KernelManager:
         self._expect_exit = False
         self._restart_times: list = []
         self._lock = threading.RLock()
+        self._background_start: Optional[Future] = None
 
     # -- properties -------------------------------------------------------------
     @property
@@ -117,8 +119,41 @@ class KernelManager:
         return self.spec.interrupt_mode or "signal"
 
     # -- starting -----------------------------------------------------------------
+    def start_in_background(self, timeout: float = 30.0) -> "Future":
+        """Begin :meth:`start` on a thread and return at once.
+
+        For a launcher that has other work to do meanwhile (a console builds
+        its window while the kernel boots). A later ``start()`` from any
+        thread waits for this one and reports its outcome.
+        """
+        future: Future = Future()
+        self._background_start = future
+
+        def run() -> None:
+            try:
+                self._start(timeout)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+        threading.Thread(target=run, name="kernel-start", daemon=True).start()
+        return future
+
+    @property
+    def starting(self) -> bool:
+        """A background start is under way."""
+        return self._background_start is not None and not self._background_start.done()
+
     def start(self, timeout: float = 30.0) -> None:
         """Launch the kernel. For our own kernel, returns once its sockets are bound."""
+        pending, self._background_start = self._background_start, None
+        if pending is not None:
+            pending.result()  # raises what the background start raised
+            return
+        self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
         with self._lock:
             if self.is_alive():
                 raise RuntimeError("the kernel is already running")

@@ -231,6 +231,8 @@ def main(argv: Optional[list] = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return NO_DISPLAY_EXIT
+    config = load_config(options.config)
+    early = _start_kernel_early(options, config)
     from PyQt5.QtCore import Qt
     from PyQt5.QtWidgets import QApplication
 
@@ -243,18 +245,39 @@ def main(argv: Optional[list] = None) -> int:
     app = QApplication(["qtapp"])
     identify_application(app)
     _quit_on_signals(app)
-    config = load_config(options.config)
     log.debug("configuration: %s", config.path)
     settings = open_settings(options.settings)
     migrate_to_config(settings, config)
     prefs = Preferences(settings, config)
-    console_app = ConsoleApp(options, prefs, exit=app.exit)
+    console_app = ConsoleApp(options, prefs, exit=app.exit, early_kernel=early)
     console_app.open_window()
     app.setQuitOnLastWindowClosed(True)
     code = app.exec_()
     console_app.shutdown()
     prefs.sync()
     return code
+
+
+def _start_kernel_early(options, config):
+    """The first window's own kernel, already booting while Qt and the window
+    load (a third of a second of imports and set-up that the kernel's own
+    start-up then overlaps). None when the window attaches to a kernel, or
+    when the kernel cannot even be named (the window reports that)."""
+    if options.existing is not None or getattr(options, "ssh", None):
+        return None
+    from kernel.kernelspec import NoSuchKernel
+    from kernel.manager import KernelManager
+
+    from .config import EffectiveSettings, option_overrides
+
+    username = EffectiveSettings(config, option_overrides(options))["kernel.username"] or None
+    try:
+        manager = KernelManager(kernel_name=options.kernel, username=username) if options.kernel \
+            else KernelManager(username=username)
+    except NoSuchKernel:
+        return None
+    manager.start_in_background()
+    return manager
 
 
 def identify_application(app) -> None:

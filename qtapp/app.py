@@ -61,7 +61,8 @@ def remote_kernel(options: argparse.Namespace) -> Optional[RemoteKernel]:
 
 
 def make_console(options: argparse.Namespace, prefs: Preferences,
-                 client: Optional[KernelClient] = None, remote: Optional[RemoteKernel] = None) -> ConsoleWidget:
+                 client: Optional[KernelClient] = None, remote: Optional[RemoteKernel] = None,
+                 manager: Optional[KernelManager] = None) -> ConsoleWidget:
     """A console for ``--existing`` (``--ssh``) / ``--kernel`` / our own kernel
     (or, given ``client`` or ``remote``, attached through it), set up from the
     command line over the config file over the defaults."""
@@ -69,11 +70,12 @@ def make_console(options: argparse.Namespace, prefs: Preferences,
         settings = EffectiveSettings(prefs.config, option_overrides(options))
     except ValueError as exc:
         raise LaunchError(f"bad option {exc}") from None
-    manager: Optional[KernelManager] = None
     username = settings["kernel.username"] or None
-    if client is None and remote is None:
+    if client is None and remote is None and manager is None:
         remote = remote_kernel(options)
-    if client is None and remote is None and options.existing is not None:
+    if manager is not None:
+        pass  # started early for this console (see qtapp.__main__)
+    elif client is None and remote is None and options.existing is not None:
         try:
             path = find_connection_file(options.existing or None)
             client = KernelClient.from_connection_file(path, username=username)
@@ -110,11 +112,14 @@ def make_console(options: argparse.Namespace, prefs: Preferences,
 class ConsoleApp(QObject):
     """The windows of one process; ``exit`` is how it ends the application."""
 
-    def __init__(self, options: argparse.Namespace, prefs: Preferences, exit: Callable[[int], None]):
+    def __init__(self, options: argparse.Namespace, prefs: Preferences, exit: Callable[[int], None],
+                 early_kernel: Optional[KernelManager] = None):
         super().__init__()
         self.options = options
         self.prefs = prefs
         self.exit = exit
+        #: the first window's kernel, started before Qt loaded (used once)
+        self._early_kernel = early_kernel
         self.windows: List[MainWindow] = []
         self._reported = False  # config problems are shown in the first window only
         self._opened = 0
@@ -124,8 +129,9 @@ class ConsoleApp(QObject):
     def open_window(self, options: Optional[argparse.Namespace] = None) -> Optional[MainWindow]:
         """A new window (its own kernel unless ``--existing``); None if it cannot start."""
         options = options or self.options
+        early, self._early_kernel = self._early_kernel, None
         try:
-            console = make_console(options, self.prefs)
+            console = make_console(options, self.prefs, manager=early)
         except LaunchError as exc:
             self._launch_failed(str(exc))
             return None

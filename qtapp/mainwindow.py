@@ -233,11 +233,9 @@ class MainWindow(QMainWindow):
             self.theme_menu.addAction(act)
         self.style_menu = view.addMenu("&Syntax style")
         self.style_group = QActionGroup(self)
-        for name in available_styles():
-            act = self._action(f"style_{name}", name, lambda n=name: self.set_style(n), checkable=True)
-            act.setChecked(name == c.syntax_style)
-            self.style_group.addAction(act)
-            self.style_menu.addAction(act)
+        self._add_styles(available_styles(with_plugins=False))
+        # Styles from plugin packages join when the menu first opens.
+        self.style_menu.aboutToShow.connect(lambda: self._add_styles(available_styles()))
 
         kernel = bar.addMenu("&Kernel")
         kernel.addAction(self._action("interrupt", "&Interrupt", c.interrupt_kernel,
@@ -259,6 +257,21 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("shortcuts", "&Keyboard shortcuts", lambda: show_shortcuts(self)))
         help_menu.addAction(self._action("about", "&About qtapp", lambda: show_about(self)))
+
+    def _add_styles(self, names) -> None:
+        have = {a.text() for a in self.style_group.actions()}
+        current = self.console.syntax_style if self.console is not None else None
+        for name in names:
+            if name in have:
+                continue
+            act = self._action(f"style_{name}", name, lambda n=name: self.set_style(n), checkable=True)
+            act.setChecked(name == current)
+            self.style_group.addAction(act)
+            self.style_menu.addAction(act)
+        actions = sorted(self.style_menu.actions(), key=lambda a: a.text().lower())
+        for act in actions:  # keep the menu in alphabetical order
+            self.style_menu.removeAction(act)
+            self.style_menu.addAction(act)
 
     def _build_status_bar(self) -> None:
         self.state_label = QLabel(self)

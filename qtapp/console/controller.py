@@ -185,9 +185,14 @@ class ConsoleController(QObject):
             if banner.strip():
                 self.view.present(NoticeOp(banner.rstrip("\n"), level="plain"))
             self._send("history", hist_access_type="tail", n=HISTORY_LOAD, raw=True, output=False)
+        fresh, self.lifecycle.started_new = self.lifecycle.started_new, False
         self._request_prompt_number()
         self.view.clear_notice()
         self.set_state("idle" if not self._running else "busy")
+        if first and fresh and self.next_count is None:
+            # A kernel we just started: its first cell is In [1]. The prompt
+            # needs no round trip through an engine still warming up.
+            self._set_next_count(1)
         self.ready.emit(info)
         waiting, self._before_ready = self._before_ready, []
         for source, hidden in waiting:

@@ -104,6 +104,8 @@ class KernelLifecycle(QObject):
         self.max_restarts = max_restarts
         self.restart_window = restart_window
         self.busy = False  # a start/restart/shutdown is in progress
+        #: this console started the kernel and nobody can have run code in it yet
+        self.started_new = False
         # A console closed while its kernel is still starting: the worker
         # thread stops the kernel once it is up (see _in_thread and shutdown).
         self._work_lock = threading.Lock()
@@ -141,7 +143,7 @@ class KernelLifecycle(QObject):
             assert self.client is not None
             self.client_ready.emit(self.client)
             return
-        if self.manager.is_alive():
+        if self.manager.is_alive() and not self.manager.starting:
             self._on_started(None)
             return
         self.busy = True
@@ -183,6 +185,7 @@ class KernelLifecycle(QObject):
             self.start_failed.emit(reason, output)
             return
         self.dead = False
+        self.started_new = True  # a kernel of ours that has run nothing yet
         self._watch()
         info = self.manager.info
         if self.client is None or any(self.client.info.url(ch) != info.url(ch) for ch in CHANNELS):

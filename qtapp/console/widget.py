@@ -20,7 +20,7 @@ import logging
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from PyQt5.QtCore import QEvent, QObject, Qt, pyqtSignal
+from PyQt5.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QKeyEvent
 from PyQt5.QtWidgets import QApplication, QFrame, QMessageBox, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
@@ -35,7 +35,7 @@ from .controller import ConsoleController
 from .editor import InputEditor
 from .external_editor import EditorLauncher
 from .export import transcript_html
-from .highlight import CodeHighlighter, TokenFormats, make_lexer
+from .highlight import CodeHighlighter, TokenFormats, make_lexer, plain_lexer
 from .input_actions import InputActions
 from .keymap import Keymap
 from .lifecycle import Connector, KernelLifecycle
@@ -112,7 +112,8 @@ class ConsoleWidget(QWidget):
                                 max_backlog_chars=max(1 << 20, scrollback_bytes // 2), parent=self)
 
         self.editor = InputEditor(self)
-        self.highlighter = CodeHighlighter(self.editor.document(), make_lexer(None), TokenFormats(self._style_name))
+        # Colours come with the kernel's language_info (see set_language).
+        self.highlighter = CodeHighlighter(self.editor.document(), plain_lexer(), TokenFormats(self._style_name))
         self.stdin_bar = StdinBar(self)
         self.notice_bar = NoticeBar(self)
         self.queued = QueuedCells(self)
@@ -290,7 +291,13 @@ class ConsoleWidget(QWidget):
             self.prompt_changed.emit(count)
 
     def set_language(self, language_info: dict) -> None:
-        lexer = make_lexer(language_info.get("pygments_lexer") or language_info.get("name"))
+        """Colour code as the kernel's language. The lexer is made just after
+        the prompt is shown: its first use compiles its rules (tens of
+        milliseconds), which need not delay a ready console."""
+        name = language_info.get("pygments_lexer") or language_info.get("name")
+        QTimer.singleShot(0, lambda: self._use_lexer(make_lexer(name)))
+
+    def _use_lexer(self, lexer) -> None:
         self.writer.lexer = lexer
         self.highlighter.set_lexer(lexer)
 

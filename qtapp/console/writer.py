@@ -18,7 +18,7 @@ from typing import Callable, Dict, Optional
 from pygments.lexer import Lexer
 from PyQt5.QtGui import QTextCursor
 
-from .highlight import TokenFormats, highlight_spans, make_lexer
+from .highlight import TokenFormats, highlight_spans, plain_lexer
 from .outputs import (BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, OutputArea, OutputAreas,
                       StreamOp)
 from .placement import Place
@@ -52,7 +52,7 @@ class TranscriptWriter:
         self.registry = registry
         self.objects = objects
         self.areas = areas
-        self.lexer: Lexer = make_lexer(None)
+        self.lexer: Lexer = plain_lexer()  # the kernel's language is known once it answers
         self.token_formats = TokenFormats(formats.theme.pygments_style)
         self._apply: Dict[type, Callable] = {
             EchoOp: self._echo,
