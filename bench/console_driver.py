@@ -16,9 +16,27 @@ import os
 import sys
 import time
 
-SCENARIOS = ("launch", "flood", "longline")
+SCENARIOS = ("launch", "flood", "longline", "figures_png", "figures_svg")
 FLOOD_LINES = int(os.environ.get("BENCH_FLOOD_LINES", "100000"))
 LONG_LINE = 1_000_000
+FIGURES = 200
+FIGURES_DONE = "figures-done"
+
+
+def figures_code(fmt: str) -> str:
+    """A cell drawing FIGURES inline figures in ``fmt``; both kernels read the
+    same ``InlineBackend.figure_format`` setting. The closing line is printed
+    after every figure was sent, so once it is on screen all of them are (it is
+    spelt in two halves so that the echoed input does not match)."""
+    first, second = FIGURES_DONE[:4], FIGURES_DONE[4:]
+    return (
+        "%matplotlib inline\n"
+        f"%config InlineBackend.figure_format = {fmt!r}\n"
+        "import matplotlib.pyplot as plt\n"
+        f"for i in range({FIGURES}):\n"
+        "    plt.figure(); plt.plot([0, 1, 2], [0, i, 2]); plt.title(str(i)); plt.show()\n"
+        f"print({first!r} + {second!r})\n"
+    )
 
 
 def rss_mib() -> float:
@@ -188,6 +206,8 @@ def main() -> int:
                         lambda text: str(FLOOD_LINES - 1) in text)
             elif args.scenario == "longline":
                 measure(app, f"print('x' * {LONG_LINE})", lambda text: "xxxxxxxxxx" in text)
+            elif args.scenario.startswith("figures_"):
+                measure(app, figures_code(args.scenario.split("_")[1]), lambda text: FIGURES_DONE in text)
         except Exception as exc:  # report, never hang
             result["error"] = f"{type(exc).__name__}: {exc}"
         finally:

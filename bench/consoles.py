@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from .harness import Figure
 
-TIMEOUT = {"launch": 90.0, "flood": 120.0, "longline": 90.0}
+TIMEOUT = {"launch": 90.0, "flood": 120.0, "longline": 90.0, "figures_png": 120.0, "figures_svg": 120.0}
 #: qtconsole needs minutes for some of these (its time grows with the square
 #: of the output); past this it counts as "at least this long".
 PEER_RENDER_CAP = 30.0
@@ -106,7 +106,15 @@ def figures(quick: bool) -> list:
         Figure("render_long_line_stall", "1,000,000-character line: longest stall", "ms", peer="qtconsole",
                runs=2, quick_runs=1, abs_target=50.0,
                ours=lambda: _stall("ours", "longline"), theirs=theirs(lambda: _stall("theirs", "longline"))),
+        *(_figures_figures(fmt, theirs) for fmt in ("png", "svg")),
     ]
+
+
+def _figures_figures(fmt: str, theirs) -> Figure:
+    scenario = f"figures_{fmt}"
+    return Figure(f"inline_{fmt}", f"200 inline {fmt.upper()} figures drawn, sent and shown", "s",
+                  peer="qtconsole", target=0.8, runs=2, quick_runs=1,
+                  ours=lambda: _render("ours", scenario), theirs=theirs(lambda: _render("theirs", scenario)))
 
 
 def notes() -> list:

@@ -29,6 +29,7 @@ import os
 import sys
 import threading
 import weakref
+from binascii import b2a_base64
 from functools import partial
 from typing import Any, Callable, Optional
 
@@ -202,16 +203,22 @@ class InlineSupport:
             formatters[FORMAT_MIME[fmt]].for_type_by_name("matplotlib.figure", "Figure", render)
 
     def _render(self, fmt: str, kwargs: dict, figure: Any) -> Any:
+        data = self._render_once(fmt, kwargs, figure)
+        if data is None:
+            data = self._savefig(fmt, kwargs, figure)
+        self.ledger.rendered(figure)
+        return data
+
+    @staticmethod
+    def _savefig(fmt: str, kwargs: dict, figure: Any) -> Any:
+        """The figure through IPython's ``print_figure`` (matplotlib's savefig)."""
         from IPython.core import pylabtools
 
         if fmt == "retina":
-            data = pylabtools.retina_figure(figure, base64=True, **kwargs)
-        elif fmt == "svg":
-            data = pylabtools.print_figure(figure, "svg", **kwargs)
-        else:
-            data = pylabtools.print_figure(figure, "jpg" if fmt == "jpeg" else fmt, base64=True, **kwargs)
-        self.ledger.rendered(figure)
-        return data
+            return pylabtools.retina_figure(figure, base64=True, **kwargs)
+        if fmt == "svg":
+            return pylabtools.print_figure(figure, "svg", **kwargs)
+        return pylabtools.print_figure(figure, "jpg" if fmt == "jpeg" else fmt, base64=True, **kwargs)
 
     # -- rcParams ----------------------------------------------------------------
     def apply_rc(self) -> None:
@@ -226,6 +233,30 @@ class InlineSupport:
 
         matplotlib.rcParams.update(self._saved_rc)
         self._saved_rc = {}
+
+    @staticmethod
+    def _render_once(fmt: str, kwargs: dict, figure: Any) -> Any:
+        """PNG, retina PNG (with its size) or SVG drawn once (see
+        :mod:`kernel.figureimage`); None when ``savefig`` must do it: other
+        formats, ``print_figure_kwargs`` beyond the default crop, or figures
+        the one-draw path declines."""
+        if fmt not in ("png", "retina", "svg") or kwargs not in ({}, {"bbox_inches": "tight"}):
+            return None
+        if not figure.axes and not figure.lines:
+            return None  # empty: savefig's path sends nothing, as IPython does
+        from . import figureimage
+
+        if fmt == "svg":
+            return figureimage.tight_svg(figure)
+        scale = 2 if fmt == "retina" else 1
+        png = figureimage.tight_png(figure, figure.dpi * scale)
+        if png is None:
+            return None
+        data = b2a_base64(png, newline=False).decode("ascii")
+        if fmt == "png":
+            return data
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # IHDR
+        return data, {"width": width // scale, "height": height // scale}
 
     def _rc_changed(self, change: dict) -> None:
         if self.active:

@@ -327,3 +327,22 @@ def test_backend_outside_the_kernel_saves_and_warns_on_show(tmp_path):
     assert out.stdout.startswith("module://kernel.inline")
     assert "cannot be shown" in out.stdout
     assert (tmp_path / "out.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_the_kernel_sends_what_lies_past_the_edge(pkc):
+    """Declined by the one-draw path, the kernel's figure still includes the
+    text outside the figure, as savefig's tight box does."""
+    ok(pkc, "%config InlineBackend.figure_format = 'png'")
+    [plain] = displays(ok(pkc, "plt.figure(figsize=(4, 3)); plt.plot([1, 3, 2]);"))
+    [wide] = displays(ok(pkc, "f = plt.figure(figsize=(4, 3)); plt.plot([1, 3, 2]); "
+                              "f.text(0.9, 0.5, 'a note that runs well past the right edge');"))
+    plain_w, _ = png_size(base64.b64decode(plain["data"]["image/png"]))
+    wide_w, _ = png_size(base64.b64decode(wide["data"]["image/png"]))
+    assert plain_w < 400 < wide_w
+
+
+def test_the_kernel_sends_the_one_draw_svg(pkc):
+    [fig] = displays(ok(pkc, "plt.plot([1, 3, 2]);"))
+    root = ET.fromstring(fig["data"]["image/svg+xml"].encode())
+    x, y, _, _ = map(float, root.get("viewBox").split())
+    assert x > 0 and y > 0  # cropped inside the figure, not re-laid out at the origin
