@@ -127,8 +127,9 @@ class Ours:
     def document(self):
         return self.console.transcript.document
 
-    def flush(self) -> None:
-        self.console.queue.flush()
+    def idle(self) -> bool:
+        """Nothing received is still waiting to be shown."""
+        return len(self.console.queue) == 0
 
     def shutdown(self) -> None:
         pass  # closing the window shuts the owned kernel down
@@ -169,8 +170,9 @@ class Theirs:
     def document(self):
         return self.widget._control.document()
 
-    def flush(self) -> None:
-        self.widget._flush_pending_stream()
+    def idle(self) -> bool:
+        """Nothing received is still waiting to be shown."""
+        return not self.widget._pending_insert_text
 
     def shutdown(self) -> None:
         try:
@@ -220,9 +222,9 @@ def main() -> int:
         probe.start()
         t0 = time.perf_counter()
         console.execute(code)
-        ok = wait_until(app, lambda: done(last_blocks_text(doc)), args.timeout)
-        console.flush()
-        app.processEvents()
+        # Rendered: the end of the output is on screen and nothing received
+        # waits to be shown (each console shows big outputs in steps).
+        ok = wait_until(app, lambda: done(last_blocks_text(doc)) and console.idle(), args.timeout)
         result["render_s"] = time.perf_counter() - t0
         result["stall_s"] = probe.stop()
         result["completed"] = ok

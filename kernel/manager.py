@@ -26,7 +26,6 @@ import tempfile
 import threading
 import time
 import weakref
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -102,7 +101,7 @@ class KernelManager:
         self._expect_exit = False
         self._restart_times: list = []
         self._lock = threading.RLock()
-        self._background_start: Optional[Future] = None
+        self._background_start: Optional[_BackgroundStart] = None
 
     # -- properties -------------------------------------------------------------
     @property
@@ -119,26 +118,14 @@ class KernelManager:
         return self.spec.interrupt_mode or "signal"
 
     # -- starting -----------------------------------------------------------------
-    def start_in_background(self, timeout: float = 30.0) -> "Future":
+    def start_in_background(self, timeout: float = 30.0) -> None:
         """Begin :meth:`start` on a thread and return at once.
 
         For a launcher that has other work to do meanwhile (a console builds
         its window while the kernel boots). A later ``start()`` from any
-        thread waits for this one and reports its outcome.
+        thread waits for this one and raises what it raised.
         """
-        future: Future = Future()
-        self._background_start = future
-
-        def run() -> None:
-            try:
-                self._start(timeout)
-            except BaseException as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(None)
-
-        threading.Thread(target=run, name="kernel-start", daemon=True).start()
-        return future
+        self._background_start = _BackgroundStart(lambda: self._start(timeout))
 
     @property
     def starting(self) -> bool:
@@ -149,7 +136,7 @@ class KernelManager:
         """Launch the kernel. For our own kernel, returns once its sockets are bound."""
         pending, self._background_start = self._background_start, None
         if pending is not None:
-            pending.result()  # raises what the background start raised
+            pending.wait()
             return
         self._start(timeout)
 
@@ -453,3 +440,26 @@ class KernelManager:
                 self.shutdown(now=True)
         except Exception:
             pass
+
+
+class _BackgroundStart:
+    """A kernel start running on its own thread; :meth:`wait` re-raises its error."""
+
+    def __init__(self, start: Callable[[], None]):
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, args=(start,), name="kernel-start", daemon=True)
+        self._thread.start()
+
+    def _run(self, start: Callable[[], None]) -> None:
+        try:
+            start()
+        except BaseException as exc:  # handed to whoever waits
+            self._error = exc
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error

@@ -22,10 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on older Pythons only
-    import tomli as tomllib
+
+def toml() -> Any:
+    """The TOML parser, imported when a file is read (most starts have none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on older Pythons only
+        import tomli as tomllib
+    return tomllib
+
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +258,7 @@ def load_config(path: Optional[Path] = None) -> UserConfig:
         config.writable = False
         config.report(ConfigProblem(path, None, f"cannot be read ({exc.strerror or exc}); using the defaults"))
         return config
+    tomllib = toml()
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -16,7 +16,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from kernel._version import __version__
 
-from .config import KEYS_SECTION, SECTIONS, SETTINGS, ConfigWriteError, tomllib
+from .config import KEYS_SECTION, SECTIONS, SETTINGS, ConfigWriteError, toml
 
 HEADER = """\
 # qtapp configuration
@@ -99,6 +99,7 @@ def _header_of(line: str) -> Optional[str]:
 
 def _split_comment(rest: str) -> Tuple[str, str]:
     """A value and its trailing comment (``# ...``), told apart by where TOML says the value ends."""
+    tomllib = toml()
     for i, c in enumerate(rest):
         if c == "#":
             try:
@@ -112,6 +113,7 @@ def _split_comment(rest: str) -> Tuple[str, str]:
 def update_text(text: str, section: str, key: str, value: Any) -> str:
     """``text`` with ``section.key`` set to ``value``; raises ConfigWriteError when that
     cannot be done without changing anything else the file says."""
+    tomllib = toml()
     try:
         before = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -150,6 +152,7 @@ def update_text(text: str, section: str, key: str, value: Any) -> str:
 
 
 def _check_only_changed(before: dict, new_text: str, section: str, key: str, value: Any) -> None:
+    tomllib = toml()
     try:
         after = tomllib.loads(new_text)
     except tomllib.TOMLDecodeError as exc:

@@ -68,6 +68,20 @@ def test_a_million_lines_keep_the_window_responsive(qtbot, km):
     assert doc.blockCount() < 1_000_000
 
 
+def test_a_huge_unfinished_line_shows_its_final_count(qtbot, km):
+    """No newline: the line stays open, applied in slices that only grow its
+    hidden part; the marker must end up with the whole count."""
+    console = make_console(qtbot, km)
+    with qtbot.waitSignal(console.executed, timeout=TIMEOUT_MS * 2):
+        console.execute("import sys; sys.stdout.write('x' * 1_000_000); sys.stdout.flush()")
+    qtbot.waitUntil(lambda: len(console.queue) == 0, timeout=TIMEOUT_MS * 2)
+    doc = console.transcript.document
+    folded = doc.find("more characters", doc.characterCount() - 1, doc.FindBackward).block()
+    assert folded.isValid()
+    assert "990,000 more characters" in folded.text()
+    assert ["x" * 1_000_000] == [line for line in console.plain_text().splitlines() if line.startswith("xxx")]
+
+
 def test_a_10_mb_line_is_folded_and_still_complete(qtbot, km):
     console = make_console(qtbot, km)
     probe = StallProbe().start()

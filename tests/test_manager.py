@@ -292,6 +292,28 @@ def test_start_failure_reports_the_kernels_own_output():
     km.cleanup()
 
 
+def test_a_background_start_is_awaited_by_start():
+    km = KernelManager()
+    km.start_in_background()
+    try:
+        km.start()  # waits for the background start instead of starting a second kernel
+        assert not km.starting and km.is_alive()
+        kc = km.client()
+        kc.wait_for_ready(timeout=30)
+        kc.stop_channels()
+    finally:
+        km.shutdown()
+
+
+def test_a_background_start_that_fails_raises_in_start():
+    km = KernelManager(kernel_cmd=[sys.executable, "-m", "kernel", "-f", "{connection_file}", "--bogus-option"])
+    km.start_in_background()
+    with pytest.raises(KernelStartError) as err:
+        km.start()
+    assert "unrecognized arguments: --bogus-option" in err.value.output
+    km.cleanup()
+
+
 def test_port_taken_before_bind_is_retried(monkeypatch):
     import socket
 

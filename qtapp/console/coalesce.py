@@ -115,11 +115,13 @@ class FrameQueue(QObject):
             if op.size > SLICE_CHARS:
                 text = op.take(SLICE_CHARS)
                 self._pending_chars -= len(text)
-                self._apply(StreamOp.of(op.area, op.name, text))
+                self._apply(StreamOp.of(op.area, op.name, text, more=True))
+                op.more = True  # the view may be waiting for this last part (see StreamOp.more)
                 return
             self._ops.popleft()
             self._pending_chars -= op.size
-            if op.size:
+            if op.size or op.more:
+                op.more = False
                 self._apply(op)
             return
         self._ops.popleft()

@@ -38,9 +38,11 @@ def available_styles(with_plugins: bool = True) -> List[str]:
 #: Lexers a console is likely to need, by module and class: looking a name up
 #: through pygments scans every installed package's entry points (ipython3
 #: comes from a plugin), 45 ms that a console's start-up can do without.
+#: IPython's syntax is our own lexer's (see ipylexer: it loads other
+#: languages' lexers only when a cell uses them).
 KNOWN_LEXERS = {
-    "ipython3": ("ipython_pygments_lexers", "IPython3Lexer"),
-    "ipython": ("ipython_pygments_lexers", "IPythonLexer"),
+    "ipython3": ("qtapp.console.ipylexer", "IPythonLexer"),
+    "ipython": ("qtapp.console.ipylexer", "IPythonLexer"),
     "python3": ("pygments.lexers.python", "PythonLexer"),
     "python": ("pygments.lexers.python", "PythonLexer"),
     "py": ("pygments.lexers.python", "PythonLexer"),
@@ -51,8 +53,9 @@ _OPTIONS = {"stripnl": False, "stripall": False, "ensurenl": False}
 _lexers: Dict[str, Lexer] = {}
 
 
-def make_lexer(name: Optional[str]) -> Lexer:
-    """The lexer the kernel asked for, else Python's, never failing."""
+def make_lexer(name: Optional[str]) -> Optional[Lexer]:
+    """The lexer the kernel asked for, else Python's; None (plain text) only
+    when not even Python's can be had."""
     for candidate in ((name,) if name else ()) + FALLBACK_LEXERS:
         lexer = _lexers.get(candidate)
         if lexer is None:
@@ -63,14 +66,7 @@ def make_lexer(name: Optional[str]) -> Lexer:
                 continue
             _lexers[candidate] = lexer
         return lexer
-    return plain_lexer()
-
-
-def plain_lexer() -> Lexer:
-    """No colours, and nothing to compile: for before the real lexer is known."""
-    from pygments.lexers.special import TextLexer
-
-    return TextLexer(**_OPTIONS)
+    return None
 
 
 def _create_lexer(name: str) -> Optional[Lexer]:
@@ -121,8 +117,12 @@ class TokenFormats:
         return fmt
 
 
-def highlight_spans(code: str, lexer: Lexer, formats: TokenFormats) -> List[Tuple[str, QTextCharFormat]]:
-    """``code`` as (text, format) runs; adjacent runs with one token type merge."""
+def highlight_spans(code: str, lexer: Optional[Lexer],
+                    formats: TokenFormats) -> List[Tuple[str, QTextCharFormat]]:
+    """``code`` as (text, format) runs; adjacent runs with one token type
+    merge. Without a lexer (the kernel's language not yet known), plain text."""
+    if lexer is None:
+        return [(code, formats.format(Token.Text))] if code else []
     spans: List[Tuple[str, QTextCharFormat]] = []
     last_token = None
     for token, text in lexer.get_tokens(code):
@@ -141,14 +141,14 @@ def highlight_spans(code: str, lexer: Lexer, formats: TokenFormats) -> List[Tupl
 class CodeHighlighter(QSyntaxHighlighter):
     """Colours an editable document by re-lexing all of it on change."""
 
-    def __init__(self, document: QTextDocument, lexer: Lexer, formats: TokenFormats):
+    def __init__(self, document: QTextDocument, lexer: Optional[Lexer], formats: TokenFormats):
         super().__init__(document)
         self._lexer = lexer
         self._formats = formats
         self._source: Optional[str] = None
         self._by_block: Dict[int, List[Tuple[int, int, QTextCharFormat]]] = {}
 
-    def set_lexer(self, lexer: Lexer) -> None:
+    def set_lexer(self, lexer: Optional[Lexer]) -> None:
         self._lexer = lexer
         self._source = None
         self.rehighlight()

@@ -40,10 +40,12 @@ class StreamOp:
     parts: List[str]
     size: int = 0
     offset: int = 0  # characters of parts[0] already applied
+    #: a slice of a longer text whose next slice is applied right after it
+    more: bool = False
 
     @classmethod
-    def of(cls, area: Optional[str], name: str, text: str) -> "StreamOp":
-        return cls(area, name, [text], len(text))
+    def of(cls, area: Optional[str], name: str, text: str, more: bool = False) -> "StreamOp":
+        return cls(area, name, [text], len(text), more=more)
 
     def take(self, limit: int) -> str:
         """Remove and return up to ``limit`` characters from the front."""

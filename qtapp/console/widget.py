@@ -35,7 +35,7 @@ from .controller import ConsoleController
 from .editor import InputEditor
 from .external_editor import EditorLauncher
 from .export import transcript_html
-from .highlight import CodeHighlighter, TokenFormats, make_lexer, plain_lexer
+from .highlight import CodeHighlighter, TokenFormats, make_lexer
 from .input_actions import InputActions
 from .keymap import Keymap
 from .lifecycle import Connector, KernelLifecycle
@@ -113,7 +113,7 @@ class ConsoleWidget(QWidget):
 
         self.editor = InputEditor(self)
         # Colours come with the kernel's language_info (see set_language).
-        self.highlighter = CodeHighlighter(self.editor.document(), plain_lexer(), TokenFormats(self._style_name))
+        self.highlighter = CodeHighlighter(self.editor.document(), None, TokenFormats(self._style_name))
         self.stdin_bar = StdinBar(self)
         self.notice_bar = NoticeBar(self)
         self.queued = QueuedCells(self)

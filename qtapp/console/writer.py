@@ -18,7 +18,7 @@ from typing import Callable, Dict, Optional
 from pygments.lexer import Lexer
 from PyQt5.QtGui import QTextCursor
 
-from .highlight import TokenFormats, highlight_spans, plain_lexer
+from .highlight import TokenFormats, highlight_spans
 from .outputs import (BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, OutputArea, OutputAreas,
                       StreamOp)
 from .placement import Place
@@ -52,7 +52,7 @@ class TranscriptWriter:
         self.registry = registry
         self.objects = objects
         self.areas = areas
-        self.lexer: Lexer = plain_lexer()  # the kernel's language is known once it answers
+        self.lexer: Optional[Lexer] = None  # the kernel's language is known once it answers
         self.token_formats = TokenFormats(formats.theme.pygments_style)
         self._apply: Dict[type, Callable] = {
             EchoOp: self._echo,
@@ -170,7 +170,11 @@ class TranscriptWriter:
         meta = seg.meta
         end = None if place.at_end else place.end_position()
         if not ops and meta.get("marker_len") and decoder.only_hidden_part_grew:
-            # a huge line still growing: only the "… N more characters" count changes
+            # a huge line still growing: only the "… N more characters" count
+            # changes. Rewriting it relays out the shown part of the line, so
+            # a text applied in slices updates it once, with its last slice.
+            if op.more:
+                return
             new_len = replace_marker(t, meta["marker_len"], decoder.line.length - decoder.fold_limit, self.formats,
                                      end)
             meta["open_len"] += new_len - meta["marker_len"]
