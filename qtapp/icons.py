@@ -54,7 +54,9 @@ def render(size: int):
 
 
 def app_icon():
-    """The window icon: every PNG size (crisp where the desktop asks for one) plus the SVG."""
+    """The window icon: every PNG size, 16 to 512 pixels, so the desktop gets
+    a crisp one at any size it asks for (the SVG would load Qt's SVG module
+    into every console for nothing more)."""
     from PyQt5.QtCore import QSize
     from PyQt5.QtGui import QIcon
 
@@ -63,8 +65,6 @@ def app_icon():
         path = png_path(size)
         if path.is_file():
             icon.addFile(str(path), QSize(size, size))
-    if SVG_PATH.is_file():
-        icon.addFile(str(SVG_PATH))
     if icon.isNull():
         log.warning("no application icon found in %s", RESOURCES)
     return icon

@@ -27,14 +27,16 @@ import html
 import logging
 import re
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from PyQt5.QtCore import QByteArray, QMimeData, QRectF, QSize, QSizeF, Qt
 from PyQt5.QtGui import QFontMetricsF, QImage, QPagedPaintDevice, QPainter, QPicture
-from PyQt5.QtSvg import QSvgRenderer
 from PyQt5.QtWidgets import QApplication, QFileDialog, QWidget
 
 from .renderers import CannotRender, InlineStyle, RenderContext
+
+if TYPE_CHECKING:
+    from PyQt5.QtSvg import QSvgRenderer
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,8 @@ class SvgImage(ImageObject):
     mime = "image/svg+xml"
 
     def __init__(self, svg: bytes, style: InlineStyle, text: str = ""):
+        from PyQt5.QtSvg import QSvgRenderer  # Qt's SVG module loads with the first SVG shown
+
         renderer = QSvgRenderer(QByteArray(svg))
         if not renderer.isValid():
             raise CannotRender("not a valid SVG image")
