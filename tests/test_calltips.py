@@ -4,7 +4,8 @@ it on demand; replies that arrive after the cell changed are ignored."""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import QPoint, QRect, Qt
+from PyQt5.QtGui import QTextCursor
 
 from console_helpers import TIMEOUT_MS, make_console, run
 from qtapp.console.calltip import open_call_paren, parse_inspect_text
@@ -83,6 +84,47 @@ def test_a_reply_for_a_cell_that_changed_meanwhile_is_ignored(qtbot, shared_km):
     console.set_input_text("")
     qtbot.keyClicks(console.editor, "print(")
     qtbot.waitUntil(lambda: console.calltips.visible, timeout=TIMEOUT_MS)
+
+
+def test_a_reply_for_a_cursor_that_moved_meanwhile_is_ignored(qtbot, shared_km):
+    console = make_console(qtbot, shared_km)
+    seen = replies_seen(console)
+    console.set_input_text("1, 2)")
+    console.editor.moveCursor(QTextCursor.Start)
+    qtbot.keyClicks(console.editor, "print(")
+    qtbot.keyClick(console.editor, Qt.Key_Right)  # still inside the call, before the kernel could answer
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=TIMEOUT_MS)
+    assert seen[0]["content"]["found"]  # a tip was there to show
+    assert console.editor.toPlainText() == "print(1, 2)" and not console.calltips.visible
+    # the same question with the cursor left where it was gets its tip
+    qtbot.keyClick(console.editor, Qt.Key_Left)
+    qtbot.keyClick(console.editor, Qt.Key_Backspace)
+    qtbot.keyClicks(console.editor, "(")
+    qtbot.waitUntil(lambda: console.calltips.visible, timeout=TIMEOUT_MS)
+    assert len(seen) == 2
+
+
+def test_near_the_screens_corner_the_tip_stays_on_screen(qtbot, shared_km):
+    console = make_console(qtbot, shared_km)
+    console.resize(900, 400)
+    editor = console.editor
+    qtbot.waitUntil(lambda: console.rect().contains(editor.mapTo(console, editor.rect().bottomRight())),
+                    timeout=TIMEOUT_MS)  # laid out at the new size
+    screen = console.screen().availableGeometry()
+
+    def cursor() -> QPoint:
+        return editor.viewport().mapToGlobal(editor.cursorRect().topLeft())
+
+    # the cursor near the screen's bottom right corner, most of the console beyond it
+    target = screen.bottomRight() - QPoint(150, 40)
+    console.move(console.pos() + target - cursor())
+    qtbot.waitUntil(lambda: cursor() == target, timeout=TIMEOUT_MS)
+    assert not screen.contains(console.frameGeometry())
+    qtbot.keyClicks(editor, "print(")
+    qtbot.waitUntil(lambda: console.calltips.visible, timeout=TIMEOUT_MS)
+    tip = console.calltips.widget
+    assert tip.text.startswith("print(")
+    assert screen.contains(QRect(tip.mapToGlobal(QPoint(0, 0)), tip.frameGeometry().size()))
 
 
 def test_no_tip_for_a_paren_that_does_not_follow_a_name(qtbot, shared_km):

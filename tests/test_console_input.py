@@ -110,6 +110,20 @@ def test_tab_shows_a_popup_that_narrows_accepts_and_closes(qtbot, shared_km):
     assert console.editor.source == "collections.de"
 
 
+def test_tab_inserts_the_common_prefix_of_several_matches(qtbot, shared_km):
+    console = make_console(qtbot, shared_km)
+    run(qtbot, console, "zephyr_left = 1; zephyr_right = 2")
+    qtbot.keyClicks(console.editor, "zeph")
+    qtbot.keyClick(console.editor, Qt.Key_Tab)
+    qtbot.waitUntil(console.popup.isVisible, timeout=TIMEOUT_MS)
+    assert console.editor.source == "zephyr_"
+    assert console.editor.textCursor().position() == len("zephyr_")
+    shown = [console.popup.item(i).text() for i in range(console.popup.count())]
+    assert shown == ["zephyr_left", "zephyr_right"]
+    qtbot.keyClicks(console.editor, "r")  # typing on narrows the list from the inserted prefix
+    assert [console.popup.item(i).text() for i in range(console.popup.count())] == ["zephyr_right"]
+
+
 def test_up_and_down_browse_history_by_prefix(qtbot, shared_km):
     console = make_console(qtbot, shared_km)
     for code in ("alpha_one = 1", "beta = 2", "alpha_two = 3"):

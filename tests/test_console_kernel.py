@@ -194,6 +194,30 @@ def test_existing_attaches_to_our_kernel_by_fragment(qtbot, km, tmp_path):
     assert km.is_alive() and not exits  # closing an attached console keeps the kernel
 
 
+def test_bare_existing_attaches_to_the_newest_kernel(qtbot, tmp_path, session_dir, monkeypatch):
+    # a runtime dir of its own (inside the session dir, so leak checks see its kernels)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(session_dir / f"runtime-{tmp_path.name}"))
+    older, newer = KernelManager(), KernelManager()
+    try:
+        older.start()
+        newer.start()
+        now = time.time()
+        os.utime(older.connection_file, (now - 60, now - 60))
+        os.utime(newer.connection_file, (now, now))
+        window = _window(qtbot, tmp_path, "--existing")
+        console = window.console
+        assert console.manager is None
+        assert console.client.connection_file.resolve() == newer.connection_file.resolve()
+        ports = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+        assert [getattr(console.client.info, p) for p in ports] == [getattr(newer.info, p) for p in ports]
+        run(qtbot, console, "import os; print(os.getpid())")
+        assert str(newer.process.pid) in console.plain_text().splitlines()
+        window.close()
+    finally:
+        older.shutdown(now=True)
+        newer.shutdown(now=True)
+
+
 def _ipykernel_spec():
     pytest.importorskip("ipykernel", reason="ipykernel is not installed")
     from kernel.kernelspec import NoSuchKernel, get_kernel_spec

@@ -87,6 +87,18 @@ def test_a_clear_output_progress_loop_leaves_one_line(qtbot, console):
     assert not [line for line in lines if line.startswith("'progress") and line != "'progress 95%'"]
 
 
+def test_clear_output_in_a_cell_leaves_earlier_cells_output_alone(qtbot, console):
+    run(qtbot, console, "print('kept' + ' above')")
+    run(qtbot, console, "from IPython.display import clear_output, display\n"
+                        "for i in range(20):\n"
+                        "    clear_output(wait=True)\n"
+                        "    display(f'progress {i * 5}%')\n")
+    lines = console.plain_text().splitlines()
+    assert "kept above" in lines  # the earlier cell's output, not just its source
+    assert [line for line in lines if line.startswith("'progress")] == ["'progress 95%'"]
+    assert lines.index("kept above") < lines.index("'progress 95%'")
+
+
 def test_an_image_display_is_updated_in_place_from_a_later_cell(qtbot, console):
     run(qtbot, console, "from IPython.display import SVG, display\n"
                         f"handle = display(SVG({SVG!r}), display_id=True)")

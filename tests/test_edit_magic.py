@@ -92,6 +92,23 @@ def test_a_missing_editor_is_a_clear_message(qtbot, shared_km, tmp_path):
     qtbot.waitUntil(lambda: not console.edits.sessions, timeout=TIMEOUT_MS)
 
 
+def test_with_no_editor_anywhere_the_console_says_how_to_set_one_and_goes_on(qtbot, shared_km, tmp_path,
+                                                                             monkeypatch):
+    console = make_console(qtbot, shared_km)
+    assert console.editor_command is None  # no --editor
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no desktop opener either
+    target = tmp_path / "somefile.py"
+    reply = run(qtbot, console, f"%edit {target}")
+    assert edit_payload(reply)["filename"] == str(target)
+    wait_text(qtbot, console, f"Cannot open {target}: no editor is configured: start the console with "
+                              "--editor 'COMMAND {filename}' (placeholders {filename} and {line}), or set $EDITOR.")
+    assert not console.edits.sessions and not target.exists()
+    run(qtbot, console, "print(6 * 7)")
+    assert console.plain_text().splitlines()[-1] == "42"
+
+
 # -- choosing the editor ----------------------------------------------------------------------------------
 
 def finder(*present: str):

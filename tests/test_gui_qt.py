@@ -126,6 +126,28 @@ def test_an_exception_in_a_qt_callback_is_shown_and_the_kernel_lives(qt):
     assert value(kc, "'alive'") == "alive"
 
 
+def test_a_running_cell_holds_qt_events_back(qt):
+    kc, ticks = qt
+    wait_for_lines(ticks, 5, "the timer running")
+    out = stdout_of(ok(kc, "import time\nbefore = ticks[0]\ntime.sleep(1)\nprint(ticks[0] - before)"))
+    assert out == "0\n"  # a 10 ms timer, one second, not a tick: the loop waits for the cell
+    wait_for_lines(ticks, count_lines(ticks) + 10, "ticks once the cell is over")
+
+
+def test_a_cell_that_calls_process_events_runs_the_timer(qt):
+    kc, ticks = qt
+    wait_for_lines(ticks, 5, "the timer running")
+    out = stdout_of(ok(kc, """
+import time
+from PyQt5.QtWidgets import QApplication
+before, start = ticks[0], time.monotonic()
+while time.monotonic() - start < 0.5 or (ticks[0] - before < 5 and time.monotonic() - start < 30):
+    QApplication.processEvents()
+print(ticks[0] - before)
+"""))
+    assert int(out) >= 5
+
+
 def test_the_idle_qt_loop_sleeps_until_an_event_comes(km, kc):
     ok(kc, "%gui qt5")
     ok(kc, "from PyQt5 import QtWidgets; label = QtWidgets.QLabel('idle'); label.show()")

@@ -1,4 +1,5 @@
-"""The interrupt watcher never mistakes a missed SIGINT for a handled one.
+"""Interrupts: a busy loop and what was queued behind it, and the watcher
+that never mistakes a missed SIGINT for a handled one.
 
 The watcher re-sends SIGINT to the main thread when the Python-level handler
 did not run (a signal landing just before a blocking call is seen only when
@@ -14,6 +15,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+
+from helpers import iopub_until_idle, run, shell_reply, stdout_of
 
 SCRIPT = textwrap.dedent("""
     import os, signal, time
@@ -48,3 +51,18 @@ def test_a_missed_signal_after_one_handled_unseen_is_sent_again():
     verdict, *elapsed = out.stdout.split()
     assert verdict == "interrupted", out.stdout
     assert float(elapsed[0]) < 5  # re-sent every 50 ms, not after the full 15 s
+
+
+def test_interrupting_a_busy_loop_aborts_the_execute_queued_behind_it(km, kc):
+    first = kc.execute("while True: pass")
+    queued = kc.execute("print('must not run')")
+    while True:  # wait until the loop is running
+        m = kc.get_iopub_msg(timeout=60)
+        if m["msg_type"] == "execute_input" and m["parent_header"]["msg_id"] == first:
+            break
+    km.interrupt()  # SIGINT to the kernel's process group
+    reply = shell_reply(kc, first)["content"]
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+    assert shell_reply(kc, queued)["content"]["status"] == "aborted"
+    assert stdout_of(iopub_until_idle(kc, queued)) == ""
+    assert stdout_of(run(kc, "print('back')")[1]) == "back\n"

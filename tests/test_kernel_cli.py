@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import start_kernel_process, wait_until
+from helpers import listening_tcp_sockets, start_kernel_process, wait_until
 from kernel.client import KernelClient
-from kernel.connect import jupyter_runtime_dir, new_connection_info, write_connection_file
+from kernel.connect import PORT_FIELDS, jupyter_runtime_dir, new_connection_info, write_connection_file
+from kernel.manager import KernelManager
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _first_lines(proc, n=2, timeout=60) -> str:
@@ -115,7 +118,7 @@ def test_empty_key_runs_only_with_insecure_flag_and_warns(tmp_path):
             proc.wait()
 
 
-def test_non_loopback_ip_warns_that_traffic_is_not_encrypted(tmp_path):
+def test_non_loopback_ip_listens_there_on_all_five_ports_and_warns(tmp_path):
     path = tmp_path / "k.json"
     proc = start_kernel_process(["-f", str(path), "--ip", "0.0.0.0"])
     try:
@@ -123,6 +126,8 @@ def test_non_loopback_ip_warns_that_traffic_is_not_encrypted(tmp_path):
         kc = KernelClient.from_connection_file(path)
         kc.info.ip = "127.0.0.1"
         kc.wait_for_ready(timeout=60)
+        ports = [getattr(kc.info, f) for f in PORT_FIELDS]
+        assert sorted(listening_tcp_sockets(proc.pid)) == sorted(("0.0.0.0", p) for p in ports)
         kc.shutdown()
         proc.wait(30)
         kc.stop_channels()
@@ -162,6 +167,65 @@ def test_install_writes_a_kernelspec_jupyter_can_use(tmp_path):
     assert spec["argv"][-4:] == ["-m", "kernel", "-f", "{connection_file}"]
     assert Path(spec["argv"][0]).exists()
     assert spec["language"] == "python" and spec["interrupt_mode"] == "signal"
+
+
+def _install_user(home: Path, env: dict) -> subprocess.CompletedProcess:
+    home.mkdir(exist_ok=True)
+    full_env = {k: v for k, v in os.environ.items() if k not in ("JUPYTER_DATA_DIR", "XDG_DATA_HOME")}
+    full_env.update(HOME=str(home), **env)
+    out = subprocess.run([sys.executable, "-m", "kernel", "install", "--user"], env=full_env, cwd=home,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_install_user_writes_a_kernelspec_that_runs_this_kernel(tmp_path):
+    out = _install_user(tmp_path, {})
+    dest = tmp_path / ".local/share/jupyter/kernels/qtapp"
+    assert str(dest) in out.stdout
+    spec = json.loads((dest / "kernel.json").read_text())
+    assert spec["argv"] == [sys.executable, "-m", "kernel", "-f", "{connection_file}"]
+    assert spec["display_name"] == "Python 3 (qtapp)"
+    assert spec["language"] == "python" and spec["interrupt_mode"] == "signal"
+    km = KernelManager(kernel_cmd=spec["argv"], cwd=str(tmp_path))
+    km.start()
+    try:
+        kc = km.client()
+        assert kc.wait_for_ready(timeout=60)["content"]["implementation"] == "qtapp-kernel"
+        kc.stop_channels()
+    finally:
+        km.shutdown()
+
+
+@pytest.mark.parametrize("variable,subdir", [("JUPYTER_DATA_DIR", "kernels"), ("XDG_DATA_HOME", "jupyter/kernels")])
+def test_install_user_honours_the_data_dir_variables(tmp_path, variable, subdir):
+    _install_user(tmp_path / "home", {variable: str(tmp_path / "data")})
+    assert (tmp_path / "data" / subdir / "qtapp" / "kernel.json").is_file()
+    assert not (tmp_path / "home" / ".local").exists()
+
+
+def _readme_recipe(first_line: str) -> str:
+    blocks = re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    [block] = [b for b in blocks if b.startswith(first_line)]
+    return block
+
+
+def test_readme_recipe_that_starts_and_owns_a_kernel_runs_as_written():
+    code = _readme_recipe("from kernel import KernelManager\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert sys.version in out.stdout
+
+
+def test_readme_recipe_that_drives_a_running_kernel_runs_as_written(km):
+    code = _readme_recipe("from kernel import KernelClient, find_connection_file\n")
+    fragment = km.connection_file.name[len("kernel-"):][:8]
+    assert '"1f0c"' in code
+    out = subprocess.run([sys.executable, "-c", code.replace('"1f0c"', repr(fragment))], cwd=REPO,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["a = 5 -> ok", "b = 0 -> ok", "c = a / b -> error"]
+    assert "ZeroDivisionError" in out.stderr
 
 
 def test_help_and_version():

@@ -5,7 +5,7 @@ HTML, printing, find, and payloads that act on the window."""
 from __future__ import annotations
 
 from PyQt5.QtCore import QPoint, QPointF, Qt
-from PyQt5.QtGui import QWheelEvent
+from PyQt5.QtGui import QTextDocument, QWheelEvent
 from PyQt5.QtWidgets import QApplication
 
 from console_helpers import TIMEOUT_MS, run
@@ -183,3 +183,39 @@ def test_edit_copy_strips_prompts_and_copy_with_prompts_keeps_them(qtbot, tmp_pa
     window.actions["copy_raw"].trigger()
     assert QApplication.clipboard().text().endswith(
         f"In [{n}]: total = 2 + 3\n{' ' * (len(str(n)) + 2)}...: total\nOut[{n}]: 5")
+
+
+def test_edit_menu_undoes_redoes_cuts_and_pastes_in_the_input(qtbot, tmp_path):
+    window, _, _ = open_window(qtbot, tmp_path)
+    console = window.console
+    editor = console.editor
+    editor.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor, timeout=TIMEOUT_MS)
+    qtbot.keyClicks(editor, "typed_value = 42")
+    window.actions["undo"].trigger()
+    assert editor.source == ""
+    window.actions["redo"].trigger()
+    assert editor.source == "typed_value = 42"
+    window.actions["select_all"].trigger()
+    window.actions["cut"].trigger()
+    assert editor.source == ""
+    assert QApplication.clipboard().text() == "typed_value = 42"
+    window.actions["paste"].trigger()
+    assert editor.source == "typed_value = 42"
+
+
+def test_edit_copy_takes_the_transcript_selection(qtbot, tmp_path):
+    window, _, _ = open_window(qtbot, tmp_path)
+    console = window.console
+    run(qtbot, console, "print('copied from the transcript')")
+    assert "copied from the transcript" in console.plain_text().splitlines()  # drawn
+    QApplication.clipboard().setText("stale")
+    view = console.transcript.view
+    view.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view, timeout=TIMEOUT_MS)
+    doc = view.document()
+    cursor = doc.find("copied from the transcript", doc.characterCount() - 1, QTextDocument.FindBackward)
+    assert cursor.block().text() == "copied from the transcript"  # the output line, not the echoed cell
+    view.setTextCursor(cursor)
+    window.actions["copy"].trigger()
+    assert QApplication.clipboard().text() == "copied from the transcript"

@@ -178,6 +178,38 @@ def test_interrupt_signal_reaches_the_kernel_process_group(km, kc):
     wait_until(lambda: not os.path.exists(f"/proc/{child}") or _zombie(child), what="child interrupted")
 
 
+def test_interrupt_mode_message_sends_interrupt_request_on_control(tmp_path, monkeypatch):
+    spec_dir = tmp_path / "kernels" / "by-message"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "kernel", "-f", "{connection_file}"],
+        "display_name": "By message", "language": "python", "interrupt_mode": "message",
+    }))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    km = KernelManager(kernel_name="by-message")
+    assert km.interrupt_mode == "message"
+    km.start()
+    kc = km.client()
+    try:
+        kc.wait_for_ready(timeout=60)
+        msg_id = kc.execute("while True: pass")
+        seen = []
+        while not any(m["msg_type"] == "execute_input" for m in seen):  # the loop is running
+            seen.append(kc.get_iopub_msg(timeout=60))
+        km.interrupt()
+        reply = shell_reply(kc, msg_id)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+        # the kernel announces every request it handles, so the interrupt shows as a message
+        while not any(m["parent_header"].get("msg_type") == "interrupt_request" for m in seen):
+            seen.append(kc.get_iopub_msg(timeout=60))
+        request = next(m for m in seen if m["parent_header"].get("msg_type") == "interrupt_request")
+        assert request["parent_header"]["session"] == km.session_id
+        assert run(kc, "1")[0]["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown(now=True)
+
+
 def _state(pid: int) -> str:
     with open(f"/proc/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0]

@@ -33,6 +33,21 @@ def test_input_waits_without_using_cpu_and_interrupt_ends_it(km, kc):
     assert stdout_of(run(kc, "print('back')")[1]) == "back\n"
 
 
+# -- the heartbeat ---------------------------------------------------------------------
+
+def test_heartbeat_answers_while_user_code_holds_the_gil_in_one_c_call(kc):
+    msg_id = kc.execute("sum(range(3 * 10**8))")  # a few seconds inside sum(), GIL held throughout
+    while True:  # wait until the cell is running
+        m = kc.get_iopub_msg(timeout=60)
+        if m["msg_type"] == "execute_input" and m["parent_header"]["msg_id"] == msg_id:
+            break
+    for _ in range(5):
+        assert kc.hb_channel.is_beating(timeout=2.0)
+    assert not kc.shell_channel.msg_ready(), "the cell ended before the pings: make it longer"
+    reply = shell_reply(kc, msg_id, timeout=120)
+    assert reply["content"]["status"] == "ok"
+
+
 # -- clients that vanish ---------------------------------------------------------------
 
 def test_a_client_leaving_mid_execution_does_not_stop_the_cell_or_the_kernel(km):

@@ -196,19 +196,36 @@ def _failure(qtbot, app):
     return window, window.error_dialog
 
 
+def _fails_without_hanging(qtbot, app):
+    """The failure dialog, shown within 30 s while the window stayed live."""
+    probe = StallProbe().start()
+    started = time.monotonic()
+    _window, box = _failure(qtbot, app)
+    elapsed = time.monotonic() - started
+    probe.stop()
+    assert box.windowTitle() == "Cannot reach the kernel"
+    assert elapsed < 30 and probe.worst_stall_ms < 1000
+    return box
+
+
 def test_an_unreachable_host_is_a_clear_error_without_hanging(qtbot, tmp_path, sshd, km):
     from sshd import _free_port
     nobody = _free_port()
     app, exits = _app(tmp_path, "--existing", str(km.connection_file), "--ssh", f"{sshd.user}@127.0.0.1:{nobody}",
                       "--sshkey", str(sshd.key))
-    probe = StallProbe().start()
-    started = time.monotonic()
-    window, box = _failure(qtbot, app)
-    elapsed = time.monotonic() - started
-    probe.stop()
-    assert box.windowTitle() == "Cannot reach the kernel"
+    box = _fails_without_hanging(qtbot, app)
     assert f"cannot reach 127.0.0.1: connection refused on port {nobody}" in box.text()
-    assert elapsed < 30 and probe.worst_stall_ms < 1000  # the window stayed live meanwhile
+    box.accept()
+    qtbot.waitUntil(lambda: exits == [1], timeout=TIMEOUT_MS)
+
+
+def test_an_unknown_host_name_is_a_clear_error_without_hanging(qtbot, tmp_path, sshd, km):
+    app, exits = _app(tmp_path, "--existing", str(km.connection_file), "--ssh", f"{sshd.user}@nonexistent.invalid",
+                      "--sshkey", str(sshd.key))
+    box = _fails_without_hanging(qtbot, app)
+    assert "cannot reach nonexistent.invalid: the host name is not known" in box.text()
+    assert "Could not resolve hostname nonexistent.invalid" in box.detailedText()
+    assert not _ssh_children(os.getpid())
     box.accept()
     qtbot.waitUntil(lambda: exits == [1], timeout=TIMEOUT_MS)
 

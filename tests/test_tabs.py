@@ -4,6 +4,7 @@ happens to a kernel others still use), and editable titles."""
 
 from __future__ import annotations
 
+import getpass
 import os
 
 from PyQt5.QtCore import Qt
@@ -17,10 +18,10 @@ from qtapp.settings import Preferences, open_settings
 from qtapp.tabcommands import CANCEL, KEEP, SHUT_DOWN
 
 
-def open_window(qtbot, tmp_path, *args):
+def open_window(qtbot, tmp_path, *args, username="alice"):
+    named = ["--username", username] if username else []
     options = build_parser().parse_args(["--settings", str(tmp_path / "settings.ini"), "--no-confirm-restart",
-                                         "--config", str(tmp_path / "config.toml"), "--username", "alice",
-                                         *args])
+                                         "--config", str(tmp_path / "config.toml"), *named, *args])
     exits = []
     app = ConsoleApp(options, Preferences(open_settings(options.settings), load_config(options.config)),
                      exit=exits.append)
@@ -284,3 +285,62 @@ def test_the_username_and_the_others_toggle_apply_to_every_tab_and_persist(qtbot
     _ready(qtbot, again.console)
     assert again.console.username == "Ada Lovelace"
     assert not again.console.others_visible and not again.actions["show_others"].isChecked()
+
+
+def test_without_a_chosen_name_consoles_send_the_login_name(qtbot, tmp_path):
+    window, app = open_window(qtbot, tmp_path, username=None)
+    first = window.console
+    login = getpass.getuser()
+    assert app.prefs.username is None
+    assert first.client.session.username == login and first.username == login
+    window.actions["new_tab_same_kernel"].trigger()
+    second = window.console
+    _ready(qtbot, second)
+    reply = run(qtbot, first, "'whose work'")
+    tag, n = first.client.session.session_id[:4], reply["content"]["execution_count"]
+    label = f"[{login}·{tag}] In [{n}]: 'whose work'"
+    qtbot.waitUntil(lambda: label in second.plain_text(raw=True).splitlines(), timeout=TIMEOUT_MS)
+    assert [p.username for p in second.controller.peers.others()] == [login]
+
+
+def _menu(window, title):
+    menus = [a.menu() for a in window.menuBar().actions() if a.menu() and a.text().replace("&", "") == title]
+    assert len(menus) == 1, title
+    return menus[0]
+
+
+def _visibility(console, needle):
+    """Whether each transcript block containing ``needle`` is shown."""
+    console.plain_text()  # everything queued is in the transcript
+    found, block = [], console.transcript.document.begin()
+    while block.isValid():
+        if needle in block.text():
+            found.append(block.isVisible())
+        block = block.next()
+    assert found, needle
+    return found
+
+
+def test_the_view_menus_others_action_hides_and_shows_the_other_clients_work(qtbot, tmp_path):
+    window, app = open_window(qtbot, tmp_path)
+    mine = window.console
+    from kernel.client import KernelClient
+    elsewhere = KernelClient.from_connection_file(mine.manager.connection_file, username="bob")
+    try:
+        elsewhere.wait_for_ready(timeout=60)
+        elsewhere.execute_interactive("print('bob was here')", timeout=60, output_hook=lambda m: None)
+        wait_text(qtbot, mine, "bob was here\n")
+        run(qtbot, mine, "print('my own line')")
+        toggle = next(a for a in _menu(window, "View").actions()
+                      if a.text().replace("&", "") == "Show others' activity")
+        assert toggle is window.actions["show_others"] and toggle.isChecked()
+        toggle.trigger()
+        assert not toggle.isChecked() and not mine.others_visible
+        assert not any(_visibility(mine, "bob was here") + _visibility(mine, "[bob] In ["))
+        assert all(_visibility(mine, "my own line"))
+        toggle.trigger()
+        assert toggle.isChecked() and mine.others_visible
+        for needle in ("bob was here", "[bob] In [", "my own line"):
+            assert all(_visibility(mine, needle)), needle
+    finally:
+        elsewhere.stop_channels()
