@@ -436,8 +436,14 @@ class KernelApp:
             content = engine.execute(code, silent=silent, store_history=store_history,
                                      user_expressions=user_expressions, allow_stdin=allow_stdin)
         except KeyboardInterrupt:
-            content = {"status": "error", "ename": "KeyboardInterrupt", "evalue": "", "traceback": [],
-                       "execution_count": engine.execution_count - 1, "user_expressions": {}, "payload": []}
+            # Interrupted outside the user's code (the cell was still being
+            # compiled, say): the engine could not report it, so report it
+            # here as it reports an interrupted cell, on IOPub too.
+            error = {"ename": "KeyboardInterrupt", "evalue": "", "traceback": ["KeyboardInterrupt"]}
+            if not silent:
+                self.publish("error", error)
+            content = {"status": "error", **error, "execution_count": engine.execution_count - 1,
+                       "user_expressions": {}, "payload": []}
         finally:
             self._set_executing(False)
             self.streams.end_request()

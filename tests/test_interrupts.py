@@ -66,3 +66,19 @@ def test_interrupting_a_busy_loop_aborts_the_execute_queued_behind_it(km, kc):
     assert shell_reply(kc, queued)["content"]["status"] == "aborted"
     assert stdout_of(iopub_until_idle(kc, queued)) == ""
     assert stdout_of(run(kc, "print('back')")[1]) == "back\n"
+
+
+def test_an_interrupt_while_the_cell_is_still_compiling_is_shown_like_any_other(km, kc):
+    """A long cell takes a while to compile: an interrupt then lands outside
+    the user's code, and frontends must still see the error on IOPub."""
+    code = "\n".join(f"x{i} = {i}" for i in range(300_000)) + "\nwhile True: pass"
+    msg_id = kc.execute(code)
+    while True:
+        m = kc.get_iopub_msg(timeout=60)
+        if m["msg_type"] == "execute_input" and m["parent_header"]["msg_id"] == msg_id:
+            break
+    km.interrupt()
+    errors = [m["content"] for m in iopub_until_idle(kc, msg_id, timeout=60) if m["msg_type"] == "error"]
+    assert [e["ename"] for e in errors] == ["KeyboardInterrupt"]
+    assert shell_reply(kc, msg_id)["content"]["ename"] == "KeyboardInterrupt"
+    assert stdout_of(run(kc, "print('back')")[1]) == "back\n"
