@@ -330,6 +330,12 @@ class KernelManager:
 
     def shutdown(self, now: bool = False) -> None:
         """Stop the kernel, its process group and remove the connection file."""
+        pending, self._background_start = self._background_start, None
+        if pending is not None:  # a start under way: let it finish, then stop what it started
+            try:
+                pending.wait()
+            except Exception:
+                pass  # it failed: there is no process, only files to clean up
         with self._lock:
             self._expect_exit = True
             self._stop_process(now=now, restart=False)

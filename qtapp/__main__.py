@@ -262,7 +262,8 @@ def _start_kernel_early(options, config):
     """The first window's own kernel, already booting while Qt and the window
     load (a third of a second of imports and set-up that the kernel's own
     start-up then overlaps). None when the window attaches to a kernel, or
-    when the kernel cannot even be named (the window reports that)."""
+    when the kernel cannot even be named or an option is bad (the window
+    reports those)."""
     if options.existing is not None or getattr(options, "ssh", None):
         return None
     from kernel.kernelspec import NoSuchKernel
@@ -270,11 +271,11 @@ def _start_kernel_early(options, config):
 
     from .config import EffectiveSettings, option_overrides
 
-    username = EffectiveSettings(config, option_overrides(options))["kernel.username"] or None
     try:
+        username = EffectiveSettings(config, option_overrides(options))["kernel.username"] or None
         manager = KernelManager(kernel_name=options.kernel, username=username) if options.kernel \
             else KernelManager(username=username)
-    except NoSuchKernel:
+    except (ValueError, NoSuchKernel):
         return None
     manager.start_in_background()
     return manager

@@ -133,6 +133,8 @@ class ConsoleApp(QObject):
         try:
             console = make_console(options, self.prefs, manager=early)
         except LaunchError as exc:
+            if early is not None:
+                early.shutdown(now=True)  # started for this window, which will not open
             self._launch_failed(str(exc))
             return None
         window = MainWindow(console, self.prefs, new_window=self._new_own_window, host=self)
