@@ -50,7 +50,7 @@ class IPythonLexer(PythonLexer):
     tokens = {
         "root": [
             # ``\A``: a cell magic is only a cell magic on a cell's first line
-            (r"\A(%%)(\w+)([^\n]*)(\n?)((?:.|\n)*)", lambda lexer, m: lexer._cell_magic(m)),
+            (r"\A(%%)(\w+)([^\n]*)(\n?)([\s\S]*)", lambda lexer, m: lexer._cell_magic(m)),
             (r"^([ \t]*)(%%?)(\w+)([^\n]*)$", lambda lexer, m: lexer._line_magic(m)),
             (r"^([ \t]*)(!!?)([^\n]*)$", lambda lexer, m: lexer._shell(m, 1, 2, 3)),
             (r"^([ \t]*)([\w.]+)([ \t]*)(=)([ \t]*)(%)(\w+)([^\n]*)$",
