@@ -140,9 +140,11 @@ def _quit_on_signals(app) -> None:
     """Ctrl+C or SIGTERM in the terminal closes the windows (and their kernels) cleanly.
 
     Python runs signal handlers only between bytecodes, which Qt's C++ loop
-    never reaches: the wakeup socket makes the loop notice.
+    never reaches: the wakeup socket makes the loop notice. The handler runs
+    in the middle of whatever Python code was running (a slot half done), so
+    it only asks the loop to close the windows once that code has returned.
     """
-    from PyQt5.QtCore import QSocketNotifier
+    from PyQt5.QtCore import QSocketNotifier, QTimer
     from PyQt5.QtWidgets import QApplication
 
     rsock, wsock = socket.socketpair()
@@ -160,7 +162,7 @@ def _quit_on_signals(app) -> None:
 
     notifier.activated.connect(lambda _fd: drain())
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: QApplication.closeAllWindows())
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, QApplication.closeAllWindows))
     app._signal_sockets = (rsock, wsock, notifier)  # kept alive with the app
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import textwrap
 import sys
 import time
 from pathlib import Path
@@ -178,3 +179,34 @@ def _descends(pid: int, root: int) -> bool:
         except OSError:
             return False
     return False
+
+
+def test_a_termination_signal_closes_the_windows_after_the_running_code():
+    """SIGTERM's handler runs between two bytecodes of whatever Python code
+    is running, a slot half done: the windows must close only once that code
+    has returned, or the slot goes on with a console already torn down."""
+    script = textwrap.dedent("""
+        import os, signal
+        from PyQt5.QtCore import QTimer
+        from PyQt5.QtWidgets import QApplication, QWidget
+        from qtapp.__main__ import _quit_on_signals
+
+        app = QApplication([])
+        _quit_on_signals(app)
+        window = QWidget()
+        window.show()
+        seen = []
+
+        def slot():
+            os.kill(os.getpid(), signal.SIGTERM)
+            total = sum(i for i in range(10_000))  # bytecodes: the handler runs among them
+            seen.append(window.isVisible())
+
+        QTimer.singleShot(0, slot)
+        app.exec_()
+        print(seen, window.isVisible())
+    """)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[True]", "False"]  # open while the slot ran, closed after
