@@ -128,9 +128,10 @@ class KernelManager:
         self._background_start = _BackgroundStart(lambda: self._start(timeout))
 
     @property
-    def starting(self) -> bool:
-        """A background start is under way."""
-        return self._background_start is not None and not self._background_start.done()
+    def start_pending(self) -> bool:
+        """:meth:`start_in_background` was called and no :meth:`start` has
+        collected its outcome yet (it may have finished meanwhile)."""
+        return self._background_start is not None
 
     def start(self, timeout: float = 30.0) -> None:
         """Launch the kernel. For our own kernel, returns once its sockets are bound."""
@@ -461,9 +462,6 @@ class _BackgroundStart:
             start()
         except BaseException as exc:  # handed to whoever waits
             self._error = exc
-
-    def done(self) -> bool:
-        return not self._thread.is_alive()
 
     def wait(self) -> None:
         self._thread.join()

@@ -282,3 +282,31 @@ def test_kernel_option_starts_an_installed_kernelspec(qtbot, tmp_path):
     assert "True" in console.plain_text().splitlines()
     window.close()
     qtbot.waitUntil(lambda: not manager.is_alive(), timeout=TIMEOUT_MS)  # we started it: it stops with us
+
+
+def test_a_console_on_a_kernel_that_already_ran_cells_never_shows_in_1(qtbot, km, kc):
+    for code in ("a = 1", "b = 2", "c = 3"):
+        kc.execute_interactive(code, timeout=30)
+    from qtapp import ConsoleWidget
+    console = ConsoleWidget(km, start=False)  # the manager's kernel, started by someone else
+    qtbot.addWidget(console)
+    shown = []
+    console.prompt_changed.connect(lambda count: count is not None and shown.append(count))
+    console.show()
+    console.controller.start()
+    qtbot.waitUntil(lambda: console.is_ready and bool(shown), timeout=TIMEOUT_MS)
+    assert shown[0] == 4
+
+
+def test_a_console_that_starts_its_own_kernel_shows_in_1_at_once(qtbot):
+    from qtapp import ConsoleWidget
+    console = ConsoleWidget()
+    qtbot.addWidget(console)
+    shown = []
+    console.prompt_changed.connect(lambda count: count is not None and shown.append(count))
+    console.show()
+    try:
+        qtbot.waitUntil(lambda: console.is_ready and bool(shown), timeout=TIMEOUT_MS)
+        assert shown[0] == 1
+    finally:
+        console.close()

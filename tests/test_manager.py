@@ -329,7 +329,7 @@ def test_a_background_start_is_awaited_by_start():
     km.start_in_background()
     try:
         km.start()  # waits for the background start instead of starting a second kernel
-        assert not km.starting and km.is_alive()
+        assert not km.start_pending and km.is_alive()
         kc = km.client()
         kc.wait_for_ready(timeout=30)
         kc.stop_channels()

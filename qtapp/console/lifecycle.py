@@ -143,14 +143,18 @@ class KernelLifecycle(QObject):
             assert self.client is not None
             self.client_ready.emit(self.client)
             return
-        if self.manager.is_alive() and not self.manager.starting:
-            self._on_started(None)
+        if self.manager.is_alive() and not self.manager.start_pending:
+            self._on_started(None)  # someone else's start: who knows what it has run
             return
         self.busy = True
         self._starting = True
         self._closed = False
         manager = self.manager
-        self._in_thread(manager.start, self._on_started, cleanup=lambda: manager.shutdown(now=True))
+        self._in_thread(manager.start, self._on_own_start, cleanup=lambda: manager.shutdown(now=True))
+
+    def _on_own_start(self, exc: Optional[BaseException]) -> None:
+        self.started_new = exc is None  # a kernel this console started has run nothing yet
+        self._on_started(exc)
 
     def _connect(self) -> None:
         connector = self.connector
@@ -185,7 +189,6 @@ class KernelLifecycle(QObject):
             self.start_failed.emit(reason, output)
             return
         self.dead = False
-        self.started_new = True  # a kernel of ours that has run nothing yet
         self._watch()
         info = self.manager.info
         if self.client is None or any(self.client.info.url(ch) != info.url(ch) for ch in CHANNELS):
