@@ -48,10 +48,12 @@ def test_edit_of_a_new_file_runs_it_after_the_editor_exits(qtbot, shared_km, tmp
     payload = edit_payload(reply)
     assert payload["run"] is True and Path(payload["filename"]).is_absolute()
     wait_text(qtbot, console, "ran the edited file 42")
+    # the run is a cell of its own, in the history (echoed once it is done)
+    qtbot.waitUntil(lambda: console.controller.history.entries[-1:] == [run_command(payload["filename"])],
+                    timeout=TIMEOUT_MS)
+    wait_text(qtbot, console, run_command(payload["filename"]))
     text = console.plain_text()
     assert f"Editing {payload['filename']} with python" in text and "it runs when the editor closes" in text
-    assert run_command(payload["filename"]) in text  # the run is a cell of its own, in the history
-    assert console.controller.history.entries[-1] == run_command(payload["filename"])
     run(qtbot, console, "print(edited_value + 1)")  # %run -i: the kernel's namespace
     assert "43" in console.plain_text().splitlines()
     assert (tmp_path / "line.txt").read_text() == "1"
