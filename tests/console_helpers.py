@@ -25,6 +25,26 @@ def make_console(qtbot, manager=None, client=None, **kwargs):
     return console
 
 
+def view_console(qtbot, width: int = 700, height: int = 400):
+    """A shown console whose kernel is never started: only its view is used."""
+    from kernel.manager import KernelManager
+    from qtapp import ConsoleWidget
+
+    widget = ConsoleWidget(KernelManager(), start=False)
+    widget.shutdown_kernel_on_close = False
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    return widget
+
+
+def apply(console, *ops) -> None:
+    """Present output operations as the controller would, and show them now."""
+    for op in ops:
+        console.present(op)
+    console.queue.flush()
+
+
 def run(qtbot, console, code: str, timeout: int = TIMEOUT_MS) -> dict:
     """Run through the public API; returns the execute_reply once all output is in."""
     with qtbot.waitSignal(console.executed, timeout=timeout) as blocker:

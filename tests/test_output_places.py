@@ -7,26 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from console_helpers import apply, view_console
 from qtapp.console.outputs import BundleOp, ClearOp, EchoOp, ErrorOp, StreamOp
 
 
 @pytest.fixture
 def console(qtbot):
-    from kernel.manager import KernelManager
-    from qtapp import ConsoleWidget
+    return view_console(qtbot)
 
-    widget = ConsoleWidget(KernelManager(), start=False)
-    widget.shutdown_kernel_on_close = False
-    qtbot.addWidget(widget)
-    widget.resize(700, 400)
-    widget.show()
-    return widget
-
-
-def apply(console, *ops):
-    for op in ops:
-        console.present(op)
-    console.queue.flush()
 
 
 def two_cells(console):

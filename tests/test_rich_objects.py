@@ -12,6 +12,7 @@ from PyQt5.QtCore import QRectF, QSizeF
 from PyQt5.QtGui import QColor, QFontMetricsF, QImage, QPainter, QTextTable
 from PyQt5.QtWidgets import QApplication
 
+from console_helpers import view_console
 from qtapp.console.images import RasterImage, SvgImage, svg_length
 from qtapp.console.latex import MathImage, to_mathtext
 from qtapp.console.outputs import BundleOp, EchoOp
@@ -23,15 +24,7 @@ from rich_fixtures import PANDAS_HTML, PANDAS_TEXT, SVG, object_pixels, png_base
 
 @pytest.fixture
 def console(qtbot):
-    """A console whose kernel is never started: only its view is used."""
-    from kernel.manager import KernelManager
-    from qtapp import ConsoleWidget
-
-    widget = ConsoleWidget(KernelManager(), start=False)
-    widget.shutdown_kernel_on_close = False
-    qtbot.addWidget(widget)
-    widget.resize(800, 600)
-    widget.show()
+    widget = view_console(qtbot, 800, 600)
     qtbot.waitExposed(widget)
     return widget
 

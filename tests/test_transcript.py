@@ -14,6 +14,7 @@ import pytest
 from PyQt5.QtCore import QRectF, QSizeF
 from PyQt5.QtGui import QColor, QTextCursor, QTextDocument
 
+from console_helpers import apply, view_console
 from qtapp.console.outputs import BundleOp, ClearOp, EchoOp, ErrorOp, NoticeOp, StreamOp
 from qtapp.console.renderers import RendererRegistry, TextPlainRenderer
 from qtapp.console.transcript import Transcript
@@ -21,22 +22,8 @@ from qtapp.console.transcript import Transcript
 
 @pytest.fixture
 def console(qtbot):
-    """A console widget whose kernel is never started: only its view is used."""
-    from kernel.manager import KernelManager
-    from qtapp import ConsoleWidget
+    return view_console(qtbot)
 
-    widget = ConsoleWidget(KernelManager(), start=False)
-    widget.shutdown_kernel_on_close = False
-    qtbot.addWidget(widget)
-    widget.resize(700, 400)
-    widget.show()
-    return widget
-
-
-def apply(console, *ops):
-    for op in ops:
-        console.present(op)
-    console.queue.flush()
 
 
 def test_clearing_an_area_keeps_the_neighbours_and_their_prompts(console):
