@@ -101,3 +101,28 @@ def assert_sleeps_while_idle(pid: int, windows: int = 6, window: float = 0.5, at
         if seen[-1] <= at_most:
             return
     raise AssertionError(f"the idle kernel woke {seen} times per {window} s")
+
+
+def assert_events_held_during_a_cell(kc, ticks: Path) -> None:
+    """While a cell runs, the toolkit's loop waits: a 10 ms timer (counting
+    into ``ticks[0]`` and the ``ticks`` file) does not fire during a one-second
+    sleep, and fires again once the cell is over."""
+    wait_for_lines(ticks, 5, "the timer running")
+    out = stdout_of(ok(kc, "import time\nbefore = ticks[0]\ntime.sleep(1)\nprint(ticks[0] - before)"))
+    assert out == "0\n"  # a 10 ms timer, one second, not a tick: the loop waits for the cell
+    wait_for_lines(ticks, count_lines(ticks) + 10, "ticks once the cell is over")
+
+
+def assert_cell_can_process_events(kc, ticks: Path, process: str, setup: str = "") -> None:
+    """A cell that processes events itself (``process``, a statement) runs the
+    timer: at least five ticks, within half a second or as long as they take."""
+    wait_for_lines(ticks, 5, "the timer running")
+    out = stdout_of(ok(kc, f"""
+import time
+{setup}
+before, start = ticks[0], time.monotonic()
+while time.monotonic() - start < 0.5 or (ticks[0] - before < 5 and time.monotonic() - start < 30):
+    {process}
+print(ticks[0] - before)
+"""))
+    assert int(out) >= 5
