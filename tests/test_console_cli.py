@@ -9,14 +9,14 @@ import os
 import shutil
 import signal
 import subprocess
-import textwrap
 import sys
-import time
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from console_helpers import TIMEOUT_MS
+from desktop_helpers import AppProcess, real_window_unavailable
 from helpers import kernel_processes
 from qtapp.__main__ import NO_DISPLAY_EXIT, build_parser, display_problem
 from qtapp.app import ConsoleApp
@@ -107,51 +107,27 @@ def test_an_unknown_kernel_name_is_reported(qtbot, tmp_path, capfd):
     qtbot.waitUntil(lambda: exits == [1], timeout=TIMEOUT_MS)
 
 
-def _xcb_available() -> str:
-    if shutil.which("xvfb-run") is None:
-        return "xvfb-run is not installed"
-    import PyQt5
-    plugin = Path(PyQt5.__file__).parent / "Qt5" / "plugins" / "platforms" / "libqxcb.so"
-    if plugin.exists():
-        out = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True)
-        missing = [line.split()[0] for line in out.stdout.splitlines() if "not found" in line]
-        if missing:
-            return f"Qt's xcb plugin lacks system libraries: {', '.join(missing)}"
-    return ""
-
-
 def test_the_application_opens_a_ready_window_on_a_display(tmp_path, session_dir):
     """`make run` on a desktop, with Xvfb as the desktop."""
-    reason = _xcb_available()
+    reason = real_window_unavailable() or ("xvfb-run is not installed" if shutil.which("xvfb-run") is None else "")
     if reason:
         pytest.skip(reason)
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     before = set(kernel_processes(session_dir))
-    cmd = ["xvfb-run", "-a", sys.executable, "-m", "qtapp", "--debug", "--settings", str(tmp_path / "s.ini")]
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
+    app = AppProcess(["xvfb-run", "-a", sys.executable, "-m", "qtapp", "--debug",
+                      "--settings", str(tmp_path / "s.ini")], env)
     try:
-        deadline = time.monotonic() + 60
-        seen = []
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            if "console ready: In [1]:" in line:
-                break
-        assert any("console ready: In [1]:" in line for line in seen), "".join(seen[-20:])
-        app_pid = _child_qtapp_pid(proc.pid)
-        os.kill(app_pid, signal.SIGTERM)  # as Ctrl+C / logout would
-        assert proc.wait(30) == 0
+        app.wait_for_line("console ready: In [1]:", timeout=60)
+        os.kill(_child_qtapp_pid(app.proc.pid), signal.SIGTERM)  # as Ctrl+C / logout would
+        assert app.proc.wait(30) == 0
     finally:
-        if proc.poll() is None:  # failed: end what this test started (the app first, so it stops its kernel)
+        if app.proc.poll() is None:  # failed: end what this test started (the app first, so it stops its kernel)
             try:
-                os.kill(_child_qtapp_pid(proc.pid), signal.SIGTERM)
-                proc.wait(15)
+                os.kill(_child_qtapp_pid(app.proc.pid), signal.SIGTERM)
+                app.proc.wait(15)
             except (AssertionError, ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+                pass
+        app.kill()
     # the window's kernel was shut down before the application exited
     assert set(kernel_processes(session_dir)) <= before
 

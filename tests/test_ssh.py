@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from console_helpers import TIMEOUT_MS, StallProbe, run
+from desktop_helpers import AppProcess
 from helpers import listening_tcp_sockets, process_gone, wait_until
 from kernel.client import KernelClient
 from kernel.connect import (CHANNELS, PROCESS_FIELD, new_connection_info, process_is_gone,
@@ -278,21 +279,11 @@ def test_ssh_without_existing_is_refused(qtbot, tmp_path, sshd):
 
 def test_the_tunnel_ends_when_the_console_process_is_killed(sshd, km, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    cmd = [sys.executable, "-m", "qtapp", "--debug", "--settings", str(tmp_path / "s.ini"),
-           "--existing", str(km.connection_file), *_ssh_args(sshd)]
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            cwd=str(REPO))
+    app = AppProcess([sys.executable, "-m", "qtapp", "--debug", "--settings", str(tmp_path / "s.ini"),
+                      "--existing", str(km.connection_file), *_ssh_args(sshd)], env, cwd=REPO)
+    proc = app.proc
     try:
-        deadline = time.monotonic() + 60
-        seen = []
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            if "console ready: In [" in line:
-                break
-        assert any("console ready" in line for line in seen), "".join(seen[-20:])
+        app.wait_for_line("console ready: In [", timeout=60)
         tunnels = _ssh_children(proc.pid)
         assert len(tunnels) == 1
         local_file = next(Path(p) for p in Path(km.connection_file).parent.glob("kernel-ssh-*.json")
@@ -305,9 +296,6 @@ def test_the_tunnel_ends_when_the_console_process_is_killed(sshd, km, tmp_path):
         assert process_is_gone(json.loads(local_file.read_text())[PROCESS_FIELD])
         assert local_file in sweep_stale_connection_files()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(30)
-        proc.stderr.close()
         for pid in _ssh_children(proc.pid):
             os.kill(pid, signal.SIGTERM)
+        app.kill()
