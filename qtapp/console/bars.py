@@ -5,34 +5,16 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional, Tuple
 
-from PyQt5.QtCore import QEvent, Qt, pyqtSignal
+from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QTextDocument
 from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QToolButton,
                              QWidget)
 
-KeyHandler = Callable[[QKeyEvent], bool]
+from .keyfirst import KeysFirst
 
 
-class KeyLineEdit(QLineEdit):
+class KeyLineEdit(KeysFirst, QLineEdit):
     """A line edit that offers its keys to a handler first (like the editor)."""
-
-    def __init__(self, parent: Optional[QWidget] = None):
-        super().__init__(parent)
-        self.key_handler: Optional[KeyHandler] = None
-        self.override_check: Optional[Callable[[QKeyEvent], bool]] = None
-
-    def event(self, event) -> bool:
-        if event.type() == QEvent.ShortcutOverride and self.override_check is not None \
-                and self.override_check(event):
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if self.key_handler is not None and self.key_handler(event):
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
 
 def _bar(parent: Optional[QWidget], name: str) -> Tuple[QFrame, QHBoxLayout]:

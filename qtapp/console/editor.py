@@ -9,15 +9,15 @@ unhandled keys get the default editing behaviour.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 from PyQt5.QtCore import QEvent, QRect, QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QFont, QKeyEvent, QPainter, QTextCursor
+from PyQt5.QtGui import QColor, QFont, QPainter, QTextCursor
 from PyQt5.QtWidgets import QFrame, QPlainTextEdit, QWidget
 
+from .keyfirst import CtrlWheelZoom, KeysFirst
 from .writer import continuation_prompt
 
-KeyHandler = Callable[[QKeyEvent], bool]
 #: The editor grows up to this many lines, then scrolls.
 MAX_VISIBLE_LINES = 16
 GUTTER_PADDING = 6
@@ -63,7 +63,7 @@ class PromptGutter(QWidget):
             block = block.next()
 
 
-class InputEditor(QPlainTextEdit):
+class InputEditor(KeysFirst, CtrlWheelZoom, QPlainTextEdit):
     """A cell editor whose keys go through the console's keymap first."""
 
     zoom_requested = pyqtSignal(int)
@@ -75,8 +75,6 @@ class InputEditor(QPlainTextEdit):
         self.setTabChangesFocus(False)
         self.setLineWrapMode(QPlainTextEdit.WidgetWidth)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
-        self.key_handler: Optional[KeyHandler] = None
-        self.override_check: Optional[Callable[[QKeyEvent], bool]] = None
         self.gutter = PromptGutter(self)
         self.blockCountChanged.connect(lambda _n: self._fit())
         self.updateRequest.connect(self._on_update_request)
@@ -169,24 +167,3 @@ class InputEditor(QPlainTextEdit):
         cursor = self.textCursor()
         return self.toPlainText()[:cursor.position()]
 
-    # -- keys ---------------------------------------------------------------------------
-    def event(self, event) -> bool:
-        # Claim our keys before window-level shortcuts can take them.
-        if event.type() == QEvent.ShortcutOverride and self.override_check is not None \
-                and self.override_check(event):
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if self.key_handler is not None and self.key_handler(event):
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def wheelEvent(self, event) -> None:  # noqa: N802
-        if event.modifiers() & Qt.ControlModifier:
-            self.zoom_requested.emit(1 if event.angleDelta().y() > 0 else -1)
-            event.accept()
-            return
-        super().wheelEvent(event)

@@ -27,6 +27,8 @@ from PyQt5.QtCore import QMimeData, QPoint, Qt, pyqtSignal
 from PyQt5.QtGui import QTextBlock, QTextBlockUserData, QTextCharFormat, QTextCursor, QTextDocument
 from PyQt5.QtWidgets import QFileDialog, QMenu, QPlainTextEdit, QWidget
 
+from .keyfirst import CtrlWheelZoom
+
 log = logging.getLogger(__name__)
 
 #: Estimated bytes a QTextBlock costs beyond its characters (measured: ~130).
@@ -71,7 +73,7 @@ class Segment:
     removed: bool = False
 
 
-class TranscriptEdit(QPlainTextEdit):
+class TranscriptEdit(CtrlWheelZoom, QPlainTextEdit):
     """The widget: read-only, copies without prompts, offers folded lines' full text."""
 
     zoom_requested = pyqtSignal(int)
@@ -88,13 +90,6 @@ class TranscriptEdit(QPlainTextEdit):
         data = QMimeData()
         data.setText(self._transcript.selected_text(raw=False))
         return data
-
-    def wheelEvent(self, event) -> None:  # noqa: N802
-        if event.modifiers() & Qt.ControlModifier:
-            self.zoom_requested.emit(1 if event.angleDelta().y() > 0 else -1)
-            event.accept()
-            return
-        super().wheelEvent(event)
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
         self.context_menu(event.pos()).exec_(event.globalPos())
