@@ -95,6 +95,17 @@ def skc(shared_km):
     client.stop_channels()
 
 
+@pytest.fixture(scope="module")
+def display():
+    """The name of a private X server (Xvfb) for a module's tests; skipped without Xvfb."""
+    from xvfb import SKIP_REASON, XVFB, xvfb_display
+
+    if XVFB is None:
+        pytest.skip(SKIP_REASON)
+    with xvfb_display() as name:
+        yield name
+
+
 def pytest_sessionfinish(session, exitstatus):
     # Give kernels that are shutting down a moment, then report stragglers.
     deadline = time.monotonic() + 3

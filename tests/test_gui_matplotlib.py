@@ -10,7 +10,6 @@ import pytest
 
 from guikernel import ok, value, wait_for_lines
 from helpers import stdout_of
-from xvfb import SKIP_REASON, XVFB, xvfb_display
 
 FIGURE = """
 import matplotlib.pyplot as plt
@@ -94,14 +93,6 @@ def test_matplotlib_qt5_window_pans_and_zooms_while_idle(kc, tmp_path):
     ok(kc, QT_DRAG)
     zoom_then_pan(kc, events)
     back_to_inline(kc, "__import__('kernel.guisupport').guisupport.is_event_loop_running_qt5()")
-
-
-@pytest.fixture(scope="module")
-def display():
-    if XVFB is None:
-        pytest.skip(SKIP_REASON)
-    with xvfb_display() as name:
-        yield name
 
 
 @pytest.fixture

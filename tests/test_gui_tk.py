@@ -10,7 +10,6 @@ import pytest
 from guikernel import (assert_cell_can_process_events, assert_events_held_during_a_cell, assert_execute_not_delayed,
                        assert_sleeps_while_idle, count_lines, error, median_round_trip, ok, value, wait_for_lines)
 from helpers import shell_reply
-from xvfb import SKIP_REASON, XVFB, xvfb_display
 
 TICKER = """
 import tkinter as tk
@@ -26,14 +25,6 @@ def _tick():
     _pending = root.after(10, _tick)
 _pending = root.after(10, _tick)
 """
-
-
-@pytest.fixture(scope="module")
-def display():
-    if XVFB is None:
-        pytest.skip(SKIP_REASON)
-    with xvfb_display() as name:
-        yield name
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import pytest
 
 from kernel import guisupport
 from kernel.qtloop import display_problem, x_server_answers
-from xvfb import SKIP_REASON, XVFB, xvfb_display
 
 TOOLKITS = ("PyQt5", "PyQt6", "PySide2", "PySide6", "tkinter", "_tkinter", "wx")
 
@@ -162,14 +161,6 @@ def test_wx_helpers_without_wx():
 
 
 # -- Tk ----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def display():
-    if XVFB is None:
-        pytest.skip(SKIP_REASON)
-    with xvfb_display() as name:
-        yield name
-
 
 @pytest.fixture
 def tk(display):
