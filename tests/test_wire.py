@@ -6,13 +6,15 @@ import hashlib
 import hmac
 import json
 import math
+import random
 import re
 from datetime import datetime, timezone
 
 import pytest
 
 from kernel.wire import (DELIMITER, PROTOCOL_VERSION, MalformedMessage, MessageTooLarge, ReplayError,
-                         ReplayGuard, Session, SignatureError, UnsupportedScheme, json_packer)
+                         ReplayGuard, Session, SignatureError, UnsupportedScheme, json_packer, pack_content)
+from kernel.wire import LONG_STRING
 
 KEY = b"0123456789abcdef" * 4
 
@@ -227,3 +229,44 @@ def test_json_is_strict_and_never_pickles():
     assert json.loads(json_packer({"b": b"\x00\xff"})) == {"b": "AP8="}
     with pytest.raises(TypeError):
         json_packer({"obj": object()})
+
+
+def _long_texts():
+    """Long strings from every branch of the byte-level path: nothing to
+    escape, each escapable character alone, sparse and dense mixes, and
+    characters outside ASCII (including a lone surrogate)."""
+    rng = random.Random(7)
+    base = "x" * LONG_STRING
+    yield base
+    for code in list(range(0x20)) + [ord('"'), ord("\\"), 0x7F]:
+        yield base[:1000] + chr(code) + base
+    yield chr(0) + base  # an escape in the first byte
+    yield base + "\\"  # and in the last
+    alphabet = [chr(c) for c in range(0x30)] + ["é", "\u20ac", "\U0001F600", "\ud800", "\\", '"']
+    for density in (0.001, 0.02, 0.06, 0.5):
+        yield "".join(rng.choice(alphabet) if rng.random() < density else "a" for _ in range(LONG_STRING + 99))
+    yield "".join(f"{i}\n" for i in range(LONG_STRING // 4))  # short lines
+    yield "é" * LONG_STRING
+
+
+@pytest.mark.parametrize("text", list(_long_texts()), ids=lambda t: repr(t[:1] + t[1000:1001] + t[-1:]))
+def test_long_strings_pack_exactly_as_the_encoder_does(text):
+    for content in ({"name": "stdout", "text": text},
+                    {"data": {"text/plain": text, "image/png": "iVBOR" * 20000}, "metadata": {"n": math.nan}},
+                    {"deep": {"er": {"text": text}}, "list": [text, 1.5]}):
+        packed = pack_content(content)
+        assert packed == json_packer(content)
+        assert json.loads(packed.decode("utf-8", "surrogatepass")) == json.loads(json_packer(content))
+
+
+def test_long_strings_under_keys_that_are_not_text_fall_back_to_the_encoder():
+    content = {"data": {1: "x" * LONG_STRING, None: "y"}}
+    assert pack_content(content) == json_packer(content)
+    assert json.loads(pack_content(content)) == {"data": {"1": "x" * LONG_STRING, "null": "y"}}
+
+
+def test_a_long_stream_message_round_trips_through_a_session():
+    s = session()
+    text = ("line \"quoted\"\tand\\path\n" * (LONG_STRING // 8)) + "\x1b[31mred\x1b[0m é"
+    _, msg = s.deserialize(s.serialize(s.msg("stream", {"name": "stdout", "text": text})))
+    assert msg["content"] == {"name": "stdout", "text": text}
