@@ -69,7 +69,8 @@ class UnsupportedScheme(WireError, ValueError):
 
 def utcnow_iso() -> str:
     """The default clock: ISO 8601 UTC with microseconds and a ``Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    d = datetime.now(timezone.utc)  # formatted by hand: a third of isoformat's cost
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond)
 
 
 def new_id() -> str:
@@ -258,10 +259,23 @@ def pack_content(content: dict) -> bytes:
     return json_packer(content)
 
 
+_scan_once = json.JSONDecoder().scan_once
+
+
 def json_unpacker(data: bytes) -> Any:
     """Parse one JSON frame. The wire is UTF-8 by definition, so bytes are
-    never sniffed as UTF-16/32 (``json.loads`` on bytes would do that)."""
-    return json.loads(data.decode("utf-8"))
+    never sniffed as UTF-16/32 (``json.loads`` on bytes would do that).
+
+    The C scanner is called directly: ``json.loads`` only adds whitespace
+    handling around it, which costs more than scanning a small dict, and
+    every message has four. Frames with surrounding whitespace, and bad
+    JSON, go through ``json.loads`` for its exact rules and error messages."""
+    text = data.decode("utf-8")
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 class ReplayGuard:
