@@ -4,8 +4,8 @@ One controller per console. It dispatches each message through a table keyed
 by ``msg_type`` (unknown types are logged at debug level and ignored), keeps
 the requests it sent by msg_id, numbers prompts from the kernel's
 ``execution_count`` (so numbers are right after a restart and when other
-clients run code too), runs the Enter/is_complete flow, and reacts to the
-kernel's life cycle. It never touches widgets directly: it talks to a
+clients run code too), and reacts to the kernel's life cycle; Enter is
+:class:`~.enterkey.EnterKey`'s. It never touches widgets directly: it talks to a
 :class:`ConsoleView` (the ConsoleWidget) and queues output operations.
 """
 
@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Protocol, Set, Tuple
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 
 from ..bridge import KernelBridge
-from .completeness import check_complete
+from .enterkey import EnterKey
 from .health import KernelHealth
 from .history import History
 from .lifecycle import KernelLifecycle
@@ -30,8 +30,6 @@ from .shared import SharedKernel
 
 log = logging.getLogger(__name__)
 
-#: How long Enter waits for is_complete_reply before deciding locally.
-IS_COMPLETE_TIMEOUT_MS = 1000
 HISTORY_LOAD = 1000
 #: An input_request waits up to RETRIES x WAIT_MS for its cell's IOPub messages.
 INPUT_ORDER_RETRIES = 25
@@ -101,16 +99,12 @@ class ConsoleController(QObject):
         self._running: Set[str] = set()  # execute requests the kernel reports busy with
         self._before_ready: List[Tuple[str, bool]] = []
         self._pending_complete: Optional[Tuple[str, str, int]] = None
-        self._pending_is_complete: Optional[Tuple[str, str]] = None
         self._stdin_parent: Optional[dict] = None
         self._stdin_area: Optional[str] = None
         self._stdin_password = False
         self._busy = False
         self.busy_since: Optional[float] = None
-        self._is_complete_timer = QTimer(self)
-        self._is_complete_timer.setSingleShot(True)
-        self._is_complete_timer.setInterval(IS_COMPLETE_TIMEOUT_MS)
-        self._is_complete_timer.timeout.connect(self._is_complete_timed_out)
+        self.enter = EnterKey(self)
         self._handshake_timer = QTimer(self)
         self._handshake_timer.setSingleShot(True)
         self._handshake_timer.setInterval(HANDSHAKE_TIMEOUT_MS)
@@ -133,7 +127,7 @@ class ConsoleController(QObject):
         }
         self.shell_handlers: Dict[str, Callable[[dict], None]] = {
             "execute_reply": self._on_execute_reply,
-            "is_complete_reply": self._on_is_complete_reply,
+            "is_complete_reply": self.enter.on_reply,
             "complete_reply": self._on_complete_reply,
             "history_reply": self._on_history_reply,
             "kernel_info_reply": lambda msg: None,  # the bridge's handshake uses it
@@ -304,59 +298,6 @@ class ConsoleController(QObject):
         if msg_id:
             self._executions[msg_id] = Execution(msg_id, source, "internal")
         return msg_id
-
-    def run_input(self, force: bool = False) -> None:
-        """Enter: run the cell if complete (``force``: run regardless)."""
-        source = self.view.input_text()
-        if force:
-            self._run_editor(source)
-            return
-        if not source.strip():
-            return
-        if not self.view.input_cursor_at_end() and "\n" in source:
-            self.view.insert_input_newline(self._current_line_indent())
-            return
-        if not self.is_ready or self._busy:
-            self._act_on_completeness(source, *check_complete(source, self.language))
-            return
-        msg_id = self._send("is_complete", source)
-        self._pending_is_complete = (msg_id, source)
-        self._is_complete_timer.start()
-
-    def _current_line_indent(self) -> str:
-        line = self.view.input_text().split("\n")[-1]
-        return line[:len(line) - len(line.lstrip())]
-
-    def _run_editor(self, source: str) -> None:
-        if not source.strip():
-            return
-        self.view.set_input_text("")
-        self.execute(source)
-
-    def _on_is_complete_reply(self, msg: dict) -> None:
-        pending = self._pending_is_complete
-        if pending is None or msg["parent_header"].get("msg_id") != pending[0]:
-            return
-        self._pending_is_complete = None
-        self._is_complete_timer.stop()
-        c = msg["content"]
-        self._act_on_completeness(pending[1], c.get("status", "unknown"), c.get("indent", ""))
-
-    def _is_complete_timed_out(self) -> None:
-        pending, self._pending_is_complete = self._pending_is_complete, None
-        if pending is not None:
-            log.info("no is_complete_reply within %d ms; deciding locally", IS_COMPLETE_TIMEOUT_MS)
-            self._act_on_completeness(pending[1], *check_complete(pending[1], self.language))
-
-    def _act_on_completeness(self, source: str, status: str, indent: str) -> None:
-        if self.view.input_text() != source:
-            log.debug("Enter: ignored (typed on meanwhile)")
-            return  # typed on meanwhile: that Enter is stale
-        log.debug("Enter: the cell is %s", status)
-        if status in ("complete", "invalid"):
-            self._run_editor(source)
-        else:
-            self.view.insert_input_newline(indent if isinstance(indent, str) else "")
 
     # -- IOPub ------------------------------------------------------------------------------------
     @staticmethod
@@ -591,7 +532,7 @@ class ConsoleController(QObject):
         """After a restart or death no reply will come for what was pending."""
         self._executions.clear()
         self._running.clear()
-        self._pending_is_complete = None
+        self.enter.forget()
         self._pending_complete = None
         if self._stdin_parent is not None:
             self._stdin_parent = None
@@ -641,7 +582,7 @@ class ConsoleController(QObject):
     def stop(self) -> None:
         if self._stdin_parent is not None:
             self.answer_input("\x04")  # do not leave the kernel blocked in input()
-        self._is_complete_timer.stop()
+        self.enter.forget()
         self._handshake_timer.stop()
         if self.bridge is not None:
             self.bridge.stop()

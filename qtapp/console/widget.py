@@ -133,8 +133,8 @@ class ConsoleWidget(QWidget):
         self.edits = EditorLauncher(self.controller.execute, self._edit_notice, lambda: self.editor_command, self)
         self.controller.payloads.register("edit_magic", self.edits.handle_payload)
         self._commands: Dict[str, Callable[[QWidget], bool]] = {
-            "run_or_newline": lambda src: self._in_editor(src, self.controller.run_input),
-            "force_run": lambda src: self._in_editor(src, lambda: self.controller.run_input(force=True)),
+            "run_or_newline": lambda src: self._in_editor(src, self.controller.enter.press),
+            "force_run": lambda src: self._in_editor(src, lambda: self.controller.enter.press(force=True)),
             "force_newline": lambda src: self._in_editor(src, self.actions.force_newline),
             "complete_or_indent": lambda src: src is self.editor and self.actions.complete_or_indent(),
             "dedent": lambda src: src is self.editor and self.actions.dedent(),
