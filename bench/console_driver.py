@@ -19,7 +19,7 @@ import time
 SCENARIOS = ("launch", "flood", "longline", "figures_png", "figures_svg")
 FLOOD_LINES = int(os.environ.get("BENCH_FLOOD_LINES", "100000"))
 LONG_LINE = 1_000_000
-FIGURES = 200
+FIGURES = int(os.environ.get("BENCH_FIGURES", "200"))
 FIGURES_DONE = "figures-done"
 
 

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from typing import Optional
 
 from .harness import Figure
 
@@ -21,6 +22,12 @@ TIMEOUT = {"launch": 90.0, "flood": 120.0, "longline": 90.0, "figures_png": 120.
 PEER_RENDER_CAP = 30.0
 #: Time allowed for a console to start before its render phase begins.
 LAUNCH_MARGIN = 30.0
+#: --quick must finish in two minutes: qtconsole's flood and long line get
+#: a shorter cap (they are lower bounds either way), and half the figures.
+QUICK_PEER_RENDER_CAP = 10.0
+QUICK_LAUNCH_MARGIN = 15.0
+QUICK_FIGURES = 100
+FIGURES = 200
 #: Results of a scenario run kept for the figures that read the same run
 #: (RSS from a launch, the stall from a render), so each run happens once.
 _memo: dict = defaultdict(list)
@@ -28,8 +35,10 @@ _memo: dict = defaultdict(list)
 UNFINISHED: set = set()
 
 
-def run_driver(which: str, scenario: str, timeout: float = 0.0) -> dict:
+def run_driver(which: str, scenario: str, timeout: float = 0.0, margin: float = LAUNCH_MARGIN,
+               env_extra: Optional[dict] = None) -> dict:
     env = dict(os.environ)
+    env.update(env_extra or {})
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["BENCH_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="bench-settings-"), "settings.ini")
     timeout = timeout or TIMEOUT[scenario]
@@ -40,7 +49,7 @@ def run_driver(which: str, scenario: str, timeout: float = 0.0) -> dict:
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     try:
-        stdout, stderr = proc.communicate(timeout=timeout + LAUNCH_MARGIN)
+        stdout, stderr = proc.communicate(timeout=timeout + margin)
     except subprocess.TimeoutExpired:
         # Frozen in one event (qtconsole on a huge output): its own timeout
         # cannot fire, so the whole process group goes, kernel included.
@@ -68,20 +77,27 @@ def _rss(which: str) -> list:
     return [_memo[(which, "rss")].pop(0)]
 
 
-def _render(which: str, scenario: str) -> list:
-    cap = PEER_RENDER_CAP if which == "theirs" else TIMEOUT[scenario]
-    r = run_driver(which, scenario, cap)
+def _render(which: str, scenario: str, quick: bool = False) -> list:
+    cap, margin, env = TIMEOUT[scenario], LAUNCH_MARGIN, {}
+    if scenario.startswith("figures"):
+        env["BENCH_FIGURES"] = str(QUICK_FIGURES if quick else FIGURES)
+    if which == "theirs":
+        # Not the figures in quick mode: capped, they would say nothing.
+        short = quick and not scenario.startswith("figures")
+        cap = QUICK_PEER_RENDER_CAP if short else PEER_RENDER_CAP
+        margin = QUICK_LAUNCH_MARGIN if short else LAUNCH_MARGIN
+    r = run_driver(which, scenario, cap, margin, env)
     if not r.get("completed"):
         if which == "ours":
             raise RuntimeError(f"{which} {scenario}: output not rendered within {cap} s")
-        UNFINISHED.add(f"qtconsole {scenario}")  # the figures below are lower bounds
+        UNFINISHED.add((f"qtconsole {scenario}", cap))  # the figures below are lower bounds
     _memo[(which, scenario + "_stall")].append(r["stall_s"] * 1000)
     return [r["render_s"]]
 
 
-def _stall(which: str, scenario: str) -> list:
+def _stall(which: str, scenario: str, quick: bool = False) -> list:
     if not _memo[(which, scenario + "_stall")]:
-        _render(which, scenario)
+        _render(which, scenario, quick)
     return [_memo[(which, scenario + "_stall")].pop(0)]
 
 
@@ -95,28 +111,33 @@ def figures(quick: bool) -> list:
                runs=5, quick_runs=2, ours=lambda: _rss("ours"), theirs=theirs(lambda: _rss("theirs"))),
         Figure("render_100k", "100,000 lines rendered (ours: full scrollback; qtconsole: its 500-line cap)", "s",
                peer="qtconsole", target=0.5, runs=2, quick_runs=1,
-               ours=lambda: _render("ours", "flood"), theirs=theirs(lambda: _render("theirs", "flood"))),
+               ours=lambda: _render("ours", "flood", quick),
+               theirs=theirs(lambda: _render("theirs", "flood", quick))),
         Figure("render_100k_stall", "100,000 lines: longest event-loop stall", "ms", peer="qtconsole",
                runs=2, quick_runs=1, abs_target=30.0,
-               ours=lambda: _stall("ours", "flood"), theirs=theirs(lambda: _stall("theirs", "flood"))),
+               ours=lambda: _stall("ours", "flood", quick),
+               theirs=theirs(lambda: _stall("theirs", "flood", quick))),
         Figure("render_long_line", "one 1,000,000-character line rendered", "s", peer="qtconsole",
                target=None, runs=2, quick_runs=1, abs_target=0.2,
-               ours=lambda: _render("ours", "longline"),
-               theirs=theirs(lambda: _render("theirs", "longline"))),
+               ours=lambda: _render("ours", "longline", quick),
+               theirs=theirs(lambda: _render("theirs", "longline", quick))),
         Figure("render_long_line_stall", "1,000,000-character line: longest stall", "ms", peer="qtconsole",
                runs=2, quick_runs=1, abs_target=50.0,
-               ours=lambda: _stall("ours", "longline"), theirs=theirs(lambda: _stall("theirs", "longline"))),
-        *(_figures_figures(fmt, theirs) for fmt in ("png", "svg")),
+               ours=lambda: _stall("ours", "longline", quick),
+               theirs=theirs(lambda: _stall("theirs", "longline", quick))),
+        *(_figures_figures(fmt, theirs, quick) for fmt in ("png", "svg")),
     ]
 
 
-def _figures_figures(fmt: str, theirs) -> Figure:
+def _figures_figures(fmt: str, theirs, quick: bool) -> Figure:
     scenario = f"figures_{fmt}"
-    return Figure(f"inline_{fmt}", f"200 inline {fmt.upper()} figures drawn, sent and shown", "s",
+    count = QUICK_FIGURES if quick else FIGURES
+    return Figure(f"inline_{fmt}", f"{count} inline {fmt.upper()} figures drawn, sent and shown", "s",
                   peer="qtconsole", target=0.8, runs=2, quick_runs=1,
-                  ours=lambda: _render("ours", scenario), theirs=theirs(lambda: _render("theirs", scenario)))
+                  ours=lambda: _render("ours", scenario, quick),
+                  theirs=theirs(lambda: _render("theirs", scenario, quick)))
 
 
 def notes() -> list:
-    return [f"{what} had not finished after {PEER_RENDER_CAP:.0f} s: its figures are lower bounds"
-            for what in sorted(UNFINISHED)]
+    return [f"{what} had not finished after {cap:.0f} s: its figures are lower bounds"
+            for what, cap in sorted(UNFINISHED)]
