@@ -188,6 +188,8 @@ _PLAIN = bytes(c for c in range(256) if c not in _ESCAPED)
 
 
 def _holds_long_string(d: dict, depth: int = 3) -> bool:
+    """Whether a value of ``d``, or of the dicts in it down to ``depth``
+    levels, is a long string (lists are not searched: the encoder takes them)."""
     for v in d.values():
         if type(v) is str:
             if len(v) >= LONG_STRING:
