@@ -19,7 +19,9 @@ import time
 SCENARIOS = ("launch", "flood", "longline", "figures_png", "figures_svg")
 FLOOD_LINES = int(os.environ.get("BENCH_FLOOD_LINES", "100000"))
 LONG_LINE = 1_000_000
-FIGURES = int(os.environ.get("BENCH_FIGURES", "200"))
+#: Figures per figures scenario; bench.consoles asks for fewer in --quick.
+DEFAULT_FIGURES = 200
+FIGURES = int(os.environ.get("BENCH_FIGURES", DEFAULT_FIGURES))
 FIGURES_DONE = "figures-done"
 
 

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from typing import Optional
 
+from .console_driver import DEFAULT_FIGURES
 from .harness import Figure
 
 TIMEOUT = {"launch": 90.0, "flood": 120.0, "longline": 90.0, "figures_png": 120.0, "figures_svg": 120.0}
@@ -27,7 +28,6 @@ LAUNCH_MARGIN = 30.0
 QUICK_PEER_RENDER_CAP = 10.0
 QUICK_LAUNCH_MARGIN = 15.0
 QUICK_FIGURES = 100
-FIGURES = 200
 #: Results of a scenario run kept for the figures that read the same run
 #: (RSS from a launch, the stall from a render), so each run happens once.
 _memo: dict = defaultdict(list)
@@ -80,7 +80,7 @@ def _rss(which: str) -> list:
 def _render(which: str, scenario: str, quick: bool = False) -> list:
     cap, margin, env = TIMEOUT[scenario], LAUNCH_MARGIN, {}
     if scenario.startswith("figures"):
-        env["BENCH_FIGURES"] = str(QUICK_FIGURES if quick else FIGURES)
+        env["BENCH_FIGURES"] = str(_figure_count(quick))
     if which == "theirs":
         # Not the figures in quick mode: capped, they would say nothing.
         short = quick and not scenario.startswith("figures")
@@ -93,6 +93,10 @@ def _render(which: str, scenario: str, quick: bool = False) -> list:
         UNFINISHED.add((f"qtconsole {scenario}", cap))  # the figures below are lower bounds
     _memo[(which, scenario + "_stall")].append(r["stall_s"] * 1000)
     return [r["render_s"]]
+
+
+def _figure_count(quick: bool) -> int:
+    return QUICK_FIGURES if quick else DEFAULT_FIGURES
 
 
 def _stall(which: str, scenario: str, quick: bool = False) -> list:
@@ -131,8 +135,8 @@ def figures(quick: bool) -> list:
 
 def _figures_figures(fmt: str, theirs, quick: bool) -> Figure:
     scenario = f"figures_{fmt}"
-    count = QUICK_FIGURES if quick else FIGURES
-    return Figure(f"inline_{fmt}", f"{count} inline {fmt.upper()} figures drawn, sent and shown", "s",
+    title = f"{_figure_count(quick)} inline {fmt.upper()} figures drawn, sent and shown"
+    return Figure(f"inline_{fmt}", title, "s",
                   peer="qtconsole", target=0.8, runs=2, quick_runs=1,
                   ours=lambda: _render("ours", scenario, quick),
                   theirs=theirs(lambda: _render("theirs", scenario, quick)))

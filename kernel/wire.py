@@ -210,7 +210,12 @@ def _pack_long_string(s: str, out: list) -> None:
         if not _dense(special, len(raw)):
             out += (b'"', _escape_sparse(raw, special), b'"')
             return
-    out.append(json.encoder.encode_basestring(s).encode("utf-8", "surrogatepass"))
+    out.append(_json_string(s))
+
+
+def _json_string(s: str) -> bytes:
+    """``s`` as a JSON string by the standard encoder, as json_packer would write it."""
+    return json.encoder.encode_basestring(s).encode("utf-8", "surrogatepass")
 
 
 def _dense(special: bytes, of: int) -> bool:
@@ -238,7 +243,7 @@ def _pack_dict_with_long_strings(d: dict, out: list) -> None:
     for i, (k, v) in enumerate(d.items()):
         if type(k) is not str:
             raise _OtherKeys
-        out += (b"," if i else b"", json.encoder.encode_basestring(k).encode("utf-8", "surrogatepass"), b":")
+        out += (b"," if i else b"", _json_string(k), b":")
         if type(v) is str and len(v) >= LONG_STRING:
             _pack_long_string(v, out)
         elif type(v) is dict and _holds_long_string(v):
