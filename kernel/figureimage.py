@@ -12,15 +12,17 @@ the figure is drawn once, at its own size, and then cropped:
   give or take a pixel or two of margin (savefig's box holds whole text boxes,
   descenders' room included; this one holds the ink).
 - SVG (:func:`tight_svg`): vector output keeps what lies outside its view, so
-  the crop is matplotlib's own tight box, measured after the draw, and only
-  the document's size and ``viewBox`` change (plus, under everything, a
+  only the document's size and ``viewBox`` change (plus, under everything, a
   rectangle of the figure's colour, which shows where the pad reaches past
-  the figure's edge).
+  the figure's edge). The crop is measured by the renderer as it draws
+  (:mod:`kernel.svgextent`): the box ``bbox_inches="tight"`` gives, to within
+  a point or two, without asking every artist for its extent afterwards.
 
 When one draw at the figure's own size cannot show everything, these decline
 (return None) and the caller falls back to ``savefig``: ink touching an edge
 of the PNG canvas or artists reaching past the SVG figure (a tight box would
-include what lies beyond), nothing drawn at all, or settings a plain draw does
+include what lies beyond), nothing drawn at all, subfigures, an SVG image
+drawn through a transform the renderer cannot measure, or settings a plain draw does
 not honour (a transparent save, a non-numeric pad).
 """
 
@@ -28,7 +30,8 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 #: The root ``<svg ...>`` element matplotlib writes; group 1 is its size.
 _SVG_ROOT = re.compile(r'<svg\b[^>]*?(width="[^"]*" height="[^"]*" viewBox="[^"]*")[^>]*>')
@@ -75,30 +78,37 @@ def tight_svg(figure: Any) -> Optional[str]:
     """``figure`` as an SVG document cropped as ``bbox_inches="tight"``
     would; None when only ``savefig`` can do it faithfully."""
     from matplotlib.backends.backend_mixed import MixedModeRenderer
-    from matplotlib.backends.backend_svg import RendererSVG
     from matplotlib.colors import to_hex, to_rgba
 
+    from .svgextent import MeasuringRendererSVG
+
     pad = _pad()
-    if pad is None:
-        return None
+    if pad is None or getattr(figure, "subfigs", None):
+        return None  # a subfigure's background would count as drawn
     out = io.StringIO()
     dpi = figure.dpi  # what raster parts are drawn at; the SVG itself is in points
     figure.dpi = 72  # as savefig does for the length of the save
     try:
-        width, height = figure.get_size_inches()
-        renderer = MixedModeRenderer(figure, width, height, dpi,
-                                     RendererSVG(width * 72, height * 72, out, image_dpi=dpi))
-        figure.draw(renderer)
+        width, height = figure.get_size_inches() * 72
+        svg = MeasuringRendererSVG(width, height, out, image_dpi=dpi)
+        renderer = MixedModeRenderer(figure, width / 72, height / 72, dpi, svg)
+        svg.measure_text_as(renderer, 72)
+        with _drawn_unmeasured(figure.patch, svg):
+            figure.draw(renderer)
         renderer.finalize()
-        box = figure.get_tightbbox(renderer)
+        for ax in figure.axes:  # matplotlib's tight box always holds the axes' own box
+            if ax.get_visible() and ax.get_in_layout():
+                svg.add_box(*ax.bbox.extents)
+        box = svg.drawn_box()
     finally:
         figure.dpi = dpi
-    if box is None or box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+    if svg.uncertain or box is None or box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
         return None
-    box = box.padded(pad)
-    x, y, w, h = box.x0 * 72, (height - box.y1) * 72, box.width * 72, box.height * 72
-    svg = out.getvalue()
-    root = _SVG_ROOT.search(svg)
+    margin = pad * 72
+    x0, y0, x1, y1 = box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin
+    x, y, w, h = x0, height - y1, x1 - x0, y1 - y0  # SVG coordinates run downwards
+    svg_text = out.getvalue()
+    root = _SVG_ROOT.search(svg_text)
     if root is None:
         return None
     size = f'width="{w:.6g}pt" height="{h:.6g}pt" viewBox="{x:.6g} {y:.6g} {w:.6g} {h:.6g}"'
@@ -107,7 +117,24 @@ def tight_svg(figure: Any) -> Optional[str]:
     red, green, blue, alpha = to_rgba(figure.get_facecolor())
     under = (f'\n <rect x="{x:.6g}" y="{y:.6g}" width="{w:.6g}" height="{h:.6g}" '
              f'fill="{to_hex((red, green, blue))}" fill-opacity="{alpha:.6g}"/>') if alpha else ""
-    return svg[:root.start(1)] + size + svg[root.end(1):root.end()] + under + svg[root.end():]
+    return svg_text[:root.start(1)] + size + svg_text[root.end(1):root.end()] + under + svg_text[root.end():]
+
+
+@contextmanager
+def _drawn_unmeasured(patch: Any, svg: Any) -> Iterator[None]:
+    """While the figure draws, its background ``patch`` (which fills the
+    whole figure) is drawn but not counted in the crop."""
+    draw = patch.draw
+
+    def draw_unmeasured(renderer):
+        with svg.unmeasured():
+            draw(renderer)
+
+    patch.draw = draw_unmeasured  # shadows the class's method on this one instance
+    try:
+        yield
+    finally:
+        del patch.draw
 
 
 def _pad() -> Optional[float]:
