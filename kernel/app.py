@@ -37,7 +37,7 @@ from .interrupts import InterruptHandling
 from .iopub import IOPubThread
 from .logutil import RateLimitedLog
 from .stdin import InputRequests, StdinNotAvailable
-from .zmqutil import NOBLOCK, recv_frames, send_frames
+from .zmqutil import EVENTS, POLLIN, recv_waiting, send_frames
 from .wire import PROTOCOL_VERSION, Session, WireError
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ class KernelApp:
     def shell_pending(self) -> bool:
         """Whether a shell message waits to be handled. Also re-arms the shell
         socket's edge-triggered FD, so loops call it before they sleep."""
-        return bool(self._deferred) or bool(self.shell_socket.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+        return bool(self._deferred) or bool(self.shell_socket.getsockopt(EVENTS) & POLLIN)
 
     def process_shell(self) -> None:
         """Handle every shell message that is waiting, then return; return
@@ -348,9 +348,8 @@ class KernelApp:
         message), or None when nothing waits. Messages that fail the wire's
         checks are dropped here, with one rate-limited log line per reason."""
         while True:
-            try:
-                frames = recv_frames(sock, NOBLOCK)
-            except zmq.Again:
+            frames = recv_waiting(sock)
+            if frames is None:
                 return None
             try:
                 return self.session.deserialize(frames)

@@ -28,7 +28,7 @@ import zmq
 
 from .connect import ConnectionInfo, read_connection_file
 from .logutil import RateLimitedLog
-from .zmqutil import NOBLOCK, recv_frames, send_frames
+from .zmqutil import recv_waiting, send_frames
 from .wire import Session, WireError
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,8 @@ class Channel:
         (and counted) here: nothing unsigned reaches the caller.
         """
         while True:
-            try:
-                frames = recv_frames(self.socket, NOBLOCK)
-            except zmq.Again:
+            frames = recv_waiting(self.socket)
+            if frames is None:
                 return None
             try:
                 _, msg = self.session.deserialize(frames)

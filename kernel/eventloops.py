@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -59,6 +60,25 @@ def sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+#: Seconds the plain loop keeps checking the shell socket after serving
+#: requests, before it sleeps in zmq_poll. A client that sends its next
+#: request as soon as the last is answered (running a notebook, a test suite)
+#: finds the kernel awake, its caches warm: measured on a 2-core machine, a
+#: short cell's round trip drops by a sixth and kernel_info's to the floor's
+#: (waking a sleeping thread and refilling its caches cost tens of µs). The
+#: price is at most this much CPU per request, and the GIL held that long.
+LINGER_AFTER_REQUEST = 150e-6
+
+
+def _request_arrives_soon(app) -> bool:
+    """Whether a shell message comes within LINGER_AFTER_REQUEST."""
+    deadline = time.perf_counter() + LINGER_AFTER_REQUEST
+    while time.perf_counter() < deadline:
+        if app.shell_pending() or app.stopping:
+            return True
+    return False
+
+
 class ZmqLoop:
     """No toolkit: block in zmq_poll until a request or a wake-up arrives."""
 
@@ -69,7 +89,7 @@ class ZmqLoop:
         poller.register(app.shell_socket, zmq.POLLIN)
         poller.register(app.wake_fd, zmq.POLLIN)
         while not app.stopping and app.event_loop is self:
-            if not app.shell_pending():
+            if not app.shell_pending() and not _request_arrives_soon(app):
                 events = dict(poller.poll())
                 if app.wake_fd in events:
                     drain_pipe(app.wake_fd)

@@ -30,7 +30,7 @@ from typing import Callable
 
 import zmq
 
-from .zmqutil import send_frames as zmq_send
+from .zmqutil import EVENTS, POLLIN, send_frames as zmq_send
 from .wire import Session
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 #: Messages kept for a slow subscriber before ZeroMQ drops. Output is batched,
 #: so this is minutes of output; a stuck subscriber cannot grow memory forever.
 IOPUB_HWM = 100_000
-_EVENTS, _POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)
 
 
 class IOPubThread:
@@ -119,7 +118,7 @@ class IOPubThread:
         """Answer pending (un)subscriptions. Called after every socket use,
         because using the socket may consume the edge on its descriptor."""
         sock = self.socket
-        while not self._closed and sock.getsockopt(_EVENTS) & _POLLIN:
+        while not self._closed and sock.getsockopt(EVENTS) & POLLIN:
             event = sock.recv()
             if event[:1] == b"\x01":
                 topic = event[1:]

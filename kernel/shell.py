@@ -200,6 +200,16 @@ class KernelShell(InteractiveShell):
         the frontends already hold the output. So: no tee."""
         yield
 
+    def should_run_async(self, raw_cell: str, *, transformed_cell: Optional[str] = None,
+                         preprocessing_exc_tuple: Any = None) -> bool:
+        """Top-level ``await``, ``async for`` and ``async with`` each spell one
+        of two words; without them a cell needs no coroutine runner, and
+        IPython would compile the whole cell an extra time to learn so."""
+        if transformed_cell is not None and "await" not in transformed_cell and "async" not in transformed_cell:
+            return False
+        return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
+                                        preprocessing_exc_tuple=preprocessing_exc_tuple)
+
     def init_history(self) -> None:
         self.history_manager = KernelHistoryManager(shell=self, parent=self)
         self.configurables.append(self.history_manager)

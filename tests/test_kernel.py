@@ -73,6 +73,30 @@ def test_execution_count_increments_only_when_storing_history(skc):
     assert b == a and c == a + 1
 
 
+def test_top_level_await_async_for_and_async_with_run(skc):
+    code = (
+        "import asyncio, contextlib\n"
+        "async def numbers():\n"
+        "    for i in range(3):\n"
+        "        yield i\n"
+        "@contextlib.asynccontextmanager\n"
+        "async def opened():\n"
+        "    yield 'opened'\n"
+        "await asyncio.sleep(0)\n"
+        "total = 0\n"
+        "async for i in numbers():\n"
+        "    total += i\n"
+        "async with opened() as state:\n"
+        "    pass\n"
+        "squares = [i * i async for i in numbers()]\n"
+        "(total, state, squares, await asyncio.sleep(0, 'slept'))"
+    )
+    reply, msgs = run(skc, code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    [result] = [m for m in msgs if m["msg_type"] == "execute_result"]
+    assert result["content"]["data"]["text/plain"] == "(3, 'opened', [0, 1, 4], 'slept')"
+
+
 def test_silent_execute_has_no_input_broadcast_and_no_result(skc):
     reply, msgs = run(skc, "1 + 1", silent=True)
     assert reply["content"]["status"] == "ok"
