@@ -71,7 +71,8 @@ LINGER_AFTER_REQUEST = 150e-6
 
 
 def _request_arrives_soon(app) -> bool:
-    """Whether a shell message comes within LINGER_AFTER_REQUEST."""
+    """Whether a shell message comes (or the kernel starts stopping) within
+    LINGER_AFTER_REQUEST."""
     deadline = time.perf_counter() + LINGER_AFTER_REQUEST
     while time.perf_counter() < deadline:
         if app.shell_pending() or app.stopping:

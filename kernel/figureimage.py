@@ -22,8 +22,8 @@ When one draw at the figure's own size cannot show everything, these decline
 (return None) and the caller falls back to ``savefig``: ink touching an edge
 of the PNG canvas or artists reaching past the SVG figure (a tight box would
 include what lies beyond), nothing drawn at all, subfigures, an SVG image
-drawn through a transform the renderer cannot measure, or settings a plain draw does
-not honour (a transparent save, a non-numeric pad).
+drawn through a transform the renderer cannot measure, or settings a plain
+draw does not honour (a transparent save, a non-numeric pad).
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ def _drawn_unmeasured(patch: Any, svg: Any) -> Iterator[None]:
     """While the figure draws, its background ``patch`` (which fills the
     whole figure) is drawn but not counted in the crop."""
     draw = patch.draw
+    own = "draw" in vars(patch)  # somebody already replaced it on this instance
 
     def draw_unmeasured(renderer):
         with svg.unmeasured():
@@ -134,7 +135,10 @@ def _drawn_unmeasured(patch: Any, svg: Any) -> Iterator[None]:
     try:
         yield
     finally:
-        del patch.draw
+        if own:
+            patch.draw = draw
+        else:
+            del patch.draw
 
 
 def _pad() -> Optional[float]:
