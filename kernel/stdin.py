@@ -16,7 +16,7 @@ import zmq
 from .eventloops import drain_pipe
 from .interrupts import interruptible
 from .wire import Session
-from .zmqutil import NOBLOCK, recv_frames, send_frames
+from .zmqutil import recv_waiting, send_frames
 
 EOF_CHARACTER = "\x04"  # what a frontend sends for Ctrl+D
 
@@ -44,11 +44,8 @@ class InputRequests:
         msg = self.session.msg("input_request", {"prompt": prompt, "password": password}, parent=parent)
         sock = self.socket
         with self._lock:
-            while True:  # answers to earlier, abandoned prompts are stale
-                try:
-                    recv_frames(sock, NOBLOCK)
-                except zmq.Again:
-                    break
+            while recv_waiting(sock) is not None:
+                pass  # answers to earlier, abandoned prompts are stale
             try:
                 send_frames(sock, self.session.serialize(msg, idents))
             except zmq.ZMQError as exc:  # ROUTER_MANDATORY: nobody with that identity

@@ -71,10 +71,8 @@ class MeasuringRendererSVG(RendererSVG):
         finally:
             self._paused = paused
 
-    # -- measuring ------------------------------------------------------------------
+    # -- measuring (the drawing methods below skip it while paused) -------------------
     def _add(self, gc: Any, x0: float, y0: float, x1: float, y1: float) -> None:
-        if self._paused:
-            return
         clip = gc.get_clip_rectangle()
         if clip is not None:
             x0, y0, x1, y1 = max(x0, clip.x0), max(y0, clip.y0), min(x1, clip.x1), min(y1, clip.y1)
@@ -94,8 +92,6 @@ class MeasuringRendererSVG(RendererSVG):
             self._add(gc, x0, y0, x1, y1)
 
     def _add_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any) -> None:
-        if self._paused:
-            return
         width, height, descent = self._text_metrics(s, prop, ismath)
         # Text._get_layout makes every line at least as tall as the font.
         _, lp_height, lp_descent = self._text_metrics("lp", prop, "TeX" if ismath == "TeX" else False)
@@ -111,18 +107,19 @@ class MeasuringRendererSVG(RendererSVG):
 
     # -- RendererSVG's drawing methods, measured ------------------------------------------
     def draw_path(self, gc, path, transform, rgbFace=None):
-        e = path.get_extents(transform)
-        self._add(gc, e.x0, e.y0, e.x1, e.y1)
+        if not self._paused:
+            e = path.get_extents(transform)
+            self._add(gc, e.x0, e.y0, e.x1, e.y1)
         super().draw_path(gc, path, transform, rgbFace)
 
     def draw_markers(self, gc, marker_path, marker_trans, path, trans, rgbFace=None):
-        if len(path.vertices):
+        if not self._paused and len(path.vertices):
             self._add_points(gc, trans.transform(path.vertices), marker_path.get_extents(marker_trans))
         super().draw_markers(gc, marker_path, marker_trans, path, trans, rgbFace)
 
     def draw_path_collection(self, gc, master_transform, paths, all_transforms, offsets,
                              offset_trans, *args, **kwargs):
-        if len(paths):
+        if not self._paused and len(paths):
             e = get_path_collection_extents(master_transform, paths, all_transforms, offsets, offset_trans)
             self._add(gc, e.x0, e.y0, e.x1, e.y1)
         with self.unmeasured():  # it may draw each path through draw_path
@@ -130,11 +127,12 @@ class MeasuringRendererSVG(RendererSVG):
                                          offset_trans, *args, **kwargs)
 
     def draw_gouraud_triangles(self, gc, triangles_array, colors_array, transform):
-        self._add_points(gc, transform.transform(np.asarray(triangles_array).reshape(-1, 2)))
+        if not self._paused:
+            self._add_points(gc, transform.transform(np.asarray(triangles_array).reshape(-1, 2)))
         super().draw_gouraud_triangles(gc, triangles_array, colors_array, transform)
 
     def draw_image(self, gc, x, y, im, transform=None):
-        if transform is not None:
+        if not self._paused and transform is not None:  # placed by a matrix not followed here
             self.uncertain = True
         elif not self._paused:
             height, width = im.shape[:2]
@@ -144,10 +142,12 @@ class MeasuringRendererSVG(RendererSVG):
 
     # draw_text and draw_tex both end in one of these two.
     def _draw_text_as_path(self, gc, x, y, s, prop, angle, ismath, mtext=None):
-        self._add_text(gc, x, y, s, prop, angle, ismath)
+        if not self._paused:
+            self._add_text(gc, x, y, s, prop, angle, ismath)
         super()._draw_text_as_path(gc, x, y, s, prop, angle, ismath, mtext)
 
     def _draw_text_as_text(self, gc, x, y, s, prop, angle, ismath, mtext=None):
-        self._add_text(gc, x, y, s, prop, angle, ismath)
+        if not self._paused:
+            self._add_text(gc, x, y, s, prop, angle, ismath)
         super()._draw_text_as_text(gc, x, y, s, prop, angle, ismath, mtext)
 
