@@ -8,6 +8,7 @@ time comes from the operating system's accounting (/proc/<pid>/stat).
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from typing import Optional
 
@@ -168,6 +169,17 @@ def execute_pass_reply(name, n) -> list:
 
 def execute_pass_idle(name, n) -> list:
     return _latencies(name, lambda kc: kc.execute("pass"), n, "idle")
+
+
+def idle_over_floor(name, n) -> list:
+    """execute("pass") → idle over the floor's round trip, p50 over p50, from
+    blocks measured back to back. This machine's speed drifts within a minute
+    (the floor alone by a third between blocks), so a ratio of blocks taken
+    minutes apart says more about the drift than about the kernel."""
+    from . import floor
+
+    base = statistics.median(floor.round_trips(n))
+    return [statistics.median(execute_pass_idle(name, n)) / base]
 
 
 def kernel_info_rtt(name, n) -> list:
