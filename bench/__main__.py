@@ -51,7 +51,7 @@ def kernel_figures(quick: bool) -> list:
                ours=lambda: kernels.inspect_print(ours, n // 4), theirs=lambda: kernels.inspect_print(theirs, n // 4)),
         Figure("floor", "floor: raw DEALER/ROUTER + HMAC + JSON round trip", "ms", latency=True, peer="–",
                runs=2, quick_runs=1, ours=lambda: floor.round_trips(n)),
-        Figure("idle_vs_floor", "execute(\"pass\") → idle, p50 over the floor's p50 (measured back to back)", "x",
+        Figure("idle_vs_floor", "execute(\"pass\") → idle, p50 over the floor's p50 (alternating blocks)", "x",
                peer="floor", abs_target=2.0, runs=4, quick_runs=2, ours=lambda: kernels.idle_over_floor(ours, n)),
     ]
 

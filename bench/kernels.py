@@ -171,15 +171,24 @@ def execute_pass_idle(name, n) -> list:
     return _latencies(name, lambda kc: kc.execute("pass"), n, "idle")
 
 
-def idle_over_floor(name, n) -> list:
-    """execute("pass") → idle over the floor's round trip, p50 over p50, from
-    blocks measured back to back. This machine's speed drifts within a minute
-    (the floor alone by a third between blocks), so a ratio of blocks taken
-    minutes apart says more about the drift than about the kernel."""
-    from . import floor
+def idle_over_floor(name, n, block: int = 50) -> list:
+    """execute("pass") → idle over the floor's round trip, p50 over p50, the
+    two measured in alternating blocks of ``block`` requests. This machine's
+    speed drifts within seconds (the floor's p50 by a third from one run to
+    the next), so a ratio of runs taken apart measures the drift as much as
+    the kernel."""
+    from .floor import Floor
 
-    base = statistics.median(floor.round_trips(n))
-    return [statistics.median(execute_pass_idle(name, n)) / base]
+    k = POOL.get(name)
+    send = lambda kc: kc.execute("pass")  # noqa: E731
+    ours, base = [], []
+    with Floor() as floor:
+        for _ in range(20):
+            k.request(send, "idle")
+        while len(ours) < n:
+            base.extend(floor.round_trips(block))
+            ours.extend(k.request(send, "idle")[1] * 1000 for _ in range(block))
+    return [statistics.median(ours) / statistics.median(base)]
 
 
 def kernel_info_rtt(name, n) -> list:
