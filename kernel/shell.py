@@ -176,8 +176,8 @@ class PlainCellTransformer(it2.TransformerManager):
     """IPython's input transformations, skipped for cells they leave unchanged.
 
     To find IPython's own syntax (magics, shell escapes, ``?`` help, pasted
-    prompts), IPython runs Python's tokenizer over every cell: a third of a
-    short cell's time in the kernel, and milliseconds for a long one. Each of
+    prompts), IPython runs Python's tokenizer over every cell: a third of
+    run_cell's time for a short cell, and milliseconds for a long one. Each of
     those constructs needs one of a few characters or prompts (the pattern
     below); a cell without them that starts in its first column comes out of
     the transformations exactly as it went in, so it skips them. This holds
