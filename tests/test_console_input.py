@@ -89,16 +89,21 @@ def test_tab_completes_a_single_match_and_indents_at_line_start(qtbot, shared_km
     assert console.editor.source == ""
 
 
+def popup_items(console) -> list:
+    """The completions the popup shows, top to bottom."""
+    return [console.popup.item(i).text() for i in range(console.popup.count())]
+
+
 def test_tab_shows_a_popup_that_narrows_accepts_and_closes(qtbot, shared_km):
     console = make_console(qtbot, shared_km)
     run(qtbot, console, "import collections")
     qtbot.keyClicks(console.editor, "collections.de")
     qtbot.keyClick(console.editor, Qt.Key_Tab)
     qtbot.waitUntil(console.popup.isVisible, timeout=TIMEOUT_MS)
-    shown = [console.popup.item(i).text() for i in range(console.popup.count())]
+    shown = popup_items(console)
     assert {"defaultdict", "deque"} <= set(shown)
     qtbot.keyClicks(console.editor, "q")  # narrows to deque
-    assert [console.popup.item(i).text() for i in range(console.popup.count())] == ["deque"]
+    assert popup_items(console) == ["deque"]
     qtbot.keyClick(console.editor, Qt.Key_Return)  # accepts, does not run
     assert console.editor.source == "collections.deque"
     assert not console.popup.isVisible()
@@ -118,10 +123,10 @@ def test_tab_inserts_the_common_prefix_of_several_matches(qtbot, shared_km):
     qtbot.waitUntil(console.popup.isVisible, timeout=TIMEOUT_MS)
     assert console.editor.source == "zephyr_"
     assert console.editor.textCursor().position() == len("zephyr_")
-    shown = [console.popup.item(i).text() for i in range(console.popup.count())]
+    shown = popup_items(console)
     assert shown == ["zephyr_left", "zephyr_right"]
     qtbot.keyClicks(console.editor, "r")  # typing on narrows the list from the inserted prefix
-    assert [console.popup.item(i).text() for i in range(console.popup.count())] == ["zephyr_right"]
+    assert popup_items(console) == ["zephyr_right"]
 
 
 def test_up_and_down_browse_history_by_prefix(qtbot, shared_km):
