@@ -1,7 +1,8 @@
 """The application in a real window, as a user meets it: installed as a desktop
 entry, launched from it on an X server, typed into with real key presses
 (xdotool), its transcript checked through its own HTML export, and
-screenshots kept in test-artifacts/ for a person to look at.
+screenshots kept in test-artifacts/ for a person to look at. Then two
+applications side by side, in two processes on one kernel, each typed into.
 
 Run by `make test-desktop`, which installs Xvfb, xdotool and the xcb
 libraries where it can; skipped with the reason where they are missing.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -161,3 +163,71 @@ def test_a_session_typed_into_the_window_launched_from_the_desktop_entry(tmp_pat
     assert "<img" in page  # the figure, drawn as an image
     assert "Traceback" not in text and "Error" not in text
     assert time.monotonic() - started < 120
+
+
+def test_two_windows_in_two_processes_share_a_kernel_and_label_each_others_work(tmp_path, session_dir):
+    """Alice starts a console; Bob attaches a second application, in its own
+    process and window, to her kernel. What each types in their own window
+    runs in the one kernel, and the other's window shows it under their name."""
+    reason = _unavailable()
+    if reason:
+        pytest.skip(reason)
+    ARTIFACTS.mkdir(exist_ok=True)
+    exports = {name: tmp_path / f"{name}.html" for name in ("alice", "bob")}
+
+    def argv(name: str, *extra: str) -> list:
+        return [sys.executable, "-m", "qtapp", "--debug", "--username", name, "--settings",
+                str(tmp_path / f"{name}.ini"), "--export-on-exit", str(exports[name]), *extra]
+
+    before = set(kernel_processes(session_dir))
+    with xvfb_display() as display:
+        env = display_env(display, XDG_STATE_HOME=str(tmp_path / "state"))
+        alice = AppProcess(argv("alice"), env, cwd=ROOT)
+        bob = None
+        try:
+            line = alice.wait_for_line("kernel connection file: ", TIMEOUT)
+            connection = line.split("kernel connection file: ", 1)[1].strip()
+            alice.wait_for_line("console ready: In [1]:", TIMEOUT)
+            bob = AppProcess(argv("bob", "--existing", connection), env, cwd=ROOT)
+            bob.wait_for_line("console ready: In [1]:", TIMEOUT)
+
+            xdo = XDo(display)
+            windows = {}
+            for x, (name, app) in zip((0, 640), (("alice", alice), ("bob", bob))):
+                wid = xdo("search", "--sync", "--onlyvisible", "--pid", str(app.proc.pid)).split()[0]
+                xdo("windowsize", "--sync", wid, "640", "720")  # side by side: no window manager here
+                xdo("windowmove", "--sync", wid, str(x), "0")
+                windows[name] = Session(app, xdo, display, _window_rect(xdo, wid), tmp_path), wid
+
+            bob_session, bob_wid = windows["bob"]
+            xdo("windowfocus", "--sync", bob_wid)
+            bob_session.enter("answer = 6 * 7", "cell 1 finished: ok")
+            alice.wait_for_line("console ready: In [2]:", TIMEOUT)  # her prompt follows his cell
+
+            alice_session, alice_wid = windows["alice"]
+            xdo("windowfocus", "--sync", alice_wid)
+            alice_session.enter("print('alice sees', answer)", "cell 2 finished: ok")
+            bob.wait_for_line("console ready: In [3]:", TIMEOUT)
+
+            shot = grab_screen(display, tmp_path / "two-screen.png")
+            both = QImage(str(shot)).copy(QRect(0, 0, 1280, 720))
+            assert both.save(str(ARTIFACTS / "desktop-two-consoles.png"))
+            for app in (alice, bob):
+                assert app.count("Traceback") == 0, "".join(app.lines)
+
+            assert bob.stop() == 0  # Bob leaves; the kernel is Alice's and stays
+            assert alice.stop() == 0
+        finally:
+            for app in (bob, alice):
+                if app is not None:
+                    app.kill()
+            wait_until(lambda: set(kernel_processes(session_dir)) <= before, timeout=30, what="the kernel to end")
+
+    def transcript(name: str) -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", exports[name].read_text(encoding="utf-8")))
+
+    alice_text, bob_text = transcript("alice"), transcript("bob")
+    assert "[bob] In [1]: answer = 6 * 7" in alice_text
+    assert "In [2]: print('alice sees', answer)\nalice sees 42\n" in alice_text
+    assert "In [1]: answer = 6 * 7" in bob_text and "[bob]" not in bob_text
+    assert "[alice] In [2]: print('alice sees', answer)\nalice sees 42\n" in bob_text
