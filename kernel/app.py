@@ -579,10 +579,12 @@ class KernelApp:
 
 def _default_engine(app: KernelApp) -> Any:
     from .guiswitch import GuiSwitch
+    from .magics import ConnectionMagics
     from .shell import PythonEngine
 
     engine = PythonEngine(outlet=app)
     GuiSwitch(app).install(engine.shell)  # %gui and %matplotlib <toolkit> swap app.event_loop
+    engine.shell.register_magics(ConnectionMagics(engine.shell, app.connection_file, app.info))
     return engine
 
 

@@ -18,15 +18,32 @@ files made here live until the kernel exits.
 
 ``%exit`` / ``%quit`` send ``{"source": "ask_exit", "keepkernel": bool}``;
 ``-k`` keeps the kernel running after the frontend closes.
+
+``%less``/``%more`` and ``%man`` page through the frontend's pager (the
+``page`` payload) instead of a terminal pager. ``%clear`` (alias ``%cls``)
+prints a terminal's erase-display sequence, ``ESC [ H ESC [ 2 J``, as running
+``clear`` in ipykernel does: consoles clear their screen on it, and frontends
+without a screen drop it.
+
+``%connect_info`` and ``%qtconsole`` need the kernel's connection file, so
+they live in :class:`ConnectionMagics`, registered by the kernel application.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import linecache
+import logging
 import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 from IPython.core.error import UsageError
@@ -34,6 +51,13 @@ from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from IPython.core.oinspect import find_file, find_source_lines
 from IPython.core.prefilter import PrefilterChecker
 from traitlets import Integer
+
+log = logging.getLogger(__name__)
+
+#: What ``clear`` writes on a terminal: cursor home, erase the display.
+CLEAR_SCREEN = "\x1b[H\x1b[2J"
+#: Seconds %man waits for man to format a page.
+MAN_TIMEOUT = 60
 
 #: Filenames IPython gives to code compiled from cells.
 _CELL_FILENAME = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>$")
@@ -269,6 +293,175 @@ class KernelMagics(Magics):
         -k  keep the kernel running, so another frontend can attach to it
         """
         self._exit("quit", parameter_s)
+
+
+@magics_class
+class PagerMagics(Magics):
+    """``%clear``, ``%less``/``%more`` and ``%man``: what a terminal's pager
+    and ``clear`` do, done by the frontend."""
+
+    @line_magic
+    def clear(self, parameter_s: str = "") -> None:
+        """Clear the console's screen. Usage: %clear (or %cls)
+
+        Consoles (this one, qtconsole) clear their transcript; frontends
+        without a screen show nothing.
+        """
+        if parameter_s.strip():
+            raise UsageError("%clear takes no arguments")
+        sys.stdout.write(CLEAR_SCREEN)
+        sys.stdout.flush()
+
+    cls = line_magic("cls")(clear)
+
+    @line_magic
+    def less(self, parameter_s: str = "") -> None:
+        """Show a text file in the pager; Python files are highlighted.
+
+        Usage: %less FILE (or %more FILE)
+        """
+        path = Path(_one_argument("less", parameter_s, "FILE")).expanduser()
+        try:
+            if path.suffix == ".py":
+                from IPython.utils.openpy import read_py_file
+
+                text = self.shell.pycolorize(read_py_file(path, skip_encoding_cookie=False))
+            else:
+                text = path.read_text(encoding="utf-8", errors="replace")
+        except IsADirectoryError:
+            raise UsageError(f"%less: {path} is a directory") from None
+        except OSError as exc:
+            raise UsageError(f"%less: cannot read {path}: {exc.strerror or exc}") from None
+        except (SyntaxError, UnicodeDecodeError) as exc:  # a .py file with a bad coding cookie
+            raise UsageError(f"%less: cannot read {path}: {exc}") from None
+        if "\0" in text[:8192]:
+            raise UsageError(f"%less: {path} is not a text file")
+        from IPython.core import page
+
+        page.page(text)
+
+    more = line_magic("more")(less)
+
+    @line_magic
+    def man(self, parameter_s: str = "") -> None:
+        """Show a manual page in the pager. Usage: %man [SECTION] NAME"""
+        args = _arguments("man", parameter_s)
+        if not args:
+            raise UsageError("%man: which manual page? Usage: %man [SECTION] NAME")
+        program = shutil.which("man")
+        if program is None:
+            raise UsageError("%man: this system has no man program")
+        env = dict(os.environ, MANPAGER="cat", PAGER="cat", MANWIDTH="80")
+        env.pop("MAN_KEEP_FORMATTING", None)
+        try:
+            done = subprocess.run([program, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, errors="replace", timeout=MAN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"%man: man {' '.join(args)} gave no page within {MAN_TIMEOUT} s") from None
+        if done.returncode != 0 or not done.stdout.strip():
+            reason = done.stderr.strip() or f"no manual entry for {' '.join(args)}"
+            raise UsageError(f"%man: {reason}")
+        from IPython.core import page
+
+        page.page(re.sub(r".\x08", "", done.stdout))  # overstrike bold and underline, as col -b does
+
+
+def _arguments(magic: str, parameter_s: str) -> list:
+    """The magic's arguments, split and unquoted as a shell would."""
+    try:
+        return shlex.split(parameter_s)
+    except ValueError as exc:
+        raise UsageError(f"%{magic}: {exc}") from None
+
+
+def _one_argument(magic: str, parameter_s: str, what: str) -> str:
+    args = _arguments(magic, parameter_s)
+    if len(args) != 1:
+        raise UsageError(f"%{magic}: expected one {what}, got {len(args)} arguments. Usage: %{magic} {what}")
+    return args[0]
+
+
+@magics_class
+class ConnectionMagics(Magics):
+    """``%connect_info`` and ``%qtconsole``: other frontends on this kernel."""
+
+    def __init__(self, shell: Any, connection_file: Optional[Path], info: Any):
+        super().__init__(shell)
+        self.connection_file = connection_file
+        self.info = info
+
+    def _existing_argument(self) -> str:
+        """The shortest ``--existing`` argument that finds this kernel: the
+        file's name when it is in the runtime directory, else its path."""
+        from .connect import jupyter_runtime_dir
+
+        path = self._file()
+        if path.parent == jupyter_runtime_dir(create=False).resolve():
+            return path.name
+        return shlex.quote(str(path))
+
+    def _file(self) -> Path:
+        if self.connection_file is None:
+            raise UsageError("this kernel was started without a connection file")
+        return Path(self.connection_file).resolve()
+
+    @line_magic
+    def connect_info(self, parameter_s: str = "") -> None:
+        """Print this kernel's connection information and how to attach
+        another frontend to it. Usage: %connect_info"""
+        if parameter_s.strip():
+            raise UsageError("%connect_info takes no arguments")
+        existing = self._existing_argument()
+        try:  # the file as written, with what the launcher added (the process record)
+            document = json.loads(self._file().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            document = self.info.to_dict()
+        print(json.dumps(document, indent=2))
+        print(f"""
+This is the connection file {self._file()}.
+Another console on this kernel:
+    qtapp --existing {existing}
+Any Jupyter frontend:
+    jupyter console --existing {existing}
+From another machine, save the JSON above to a file there and add --ssh to qtapp:
+    qtapp --existing FILE --ssh USER@THIS_HOST""")
+
+    @line_magic
+    def qtconsole(self, parameter_s: str = "") -> None:
+        """Open another console window on this kernel. Usage: %qtconsole [OPTIONS]
+
+        OPTIONS are qtapp's (see qtapp --help), e.g. %qtconsole --theme dark.
+        The window is a process of its own and stays when the kernel ends.
+        """
+        path = self._file()
+        options = _arguments("qtconsole", parameter_s)
+        import importlib.util
+
+        if importlib.util.find_spec("qtapp") is None:
+            raise UsageError(f"%qtconsole: qtapp is not installed for this kernel's Python ({sys.executable}); "
+                             f"start a console yourself: qtapp --existing {self._existing_argument()}")
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                                                     or os.environ.get("QT_QPA_PLATFORM")):
+            raise UsageError("%qtconsole: the kernel has no display (no DISPLAY or WAYLAND_DISPLAY) to open "
+                             f"a window on; start a console yourself: qtapp --existing {self._existing_argument()}")
+        # JPY_PARENT_PID names the kernel's launcher: nothing of the console's (a kernel it
+        # starts later, say) should end when that process does.
+        env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+        argv = [sys.executable, "-m", "qtapp", "--existing", str(path), *options]
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        threading.Thread(target=_reap_console, args=(proc,), name="qtconsole-reaper", daemon=True).start()
+        print(f"Opening a console on this kernel (qtapp, process {proc.pid}).")
+
+
+def _reap_console(proc: subprocess.Popen) -> None:
+    """Wait for a console %qtconsole started (reading its stderr, so it never
+    blocks on a full pipe) and log why it failed, if it did."""
+    _, err = proc.communicate()
+    if proc.returncode:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-5:]
+        log.warning("the console opened by %%qtconsole exited with status %s: %s",
+                    proc.returncode, " | ".join(tail) or "no message")
 
 
 class ExitOptionChecker(PrefilterChecker):

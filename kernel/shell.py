@@ -262,9 +262,10 @@ class KernelShell(InteractiveShell):
 
     def init_magics(self) -> None:
         super().init_magics()
-        from .magics import ExitOptionChecker, KernelMagics
+        from .magics import ExitOptionChecker, KernelMagics, PagerMagics
 
         self.register_magics(KernelMagics)  # %edit, %exit, %quit, %config for a frontend
+        self.register_magics(PagerMagics)  # %clear, %less, %more, %man
         ExitOptionChecker(shell=self, prefilter_manager=self.prefilter_manager, parent=self.prefilter_manager)
 
     def _get_exc_info(self, exc_tuple=None):

@@ -1,14 +1,20 @@
-"""%edit, %exit/%quit and %config in a real kernel: the payloads a frontend
-acts on, and clear errors for bad arguments."""
+"""%edit, %exit/%quit, %config, the pager magics (%less, %more, %man),
+%clear, %connect_info and %qtconsole in a real kernel: the payloads and output
+a frontend acts on, and clear errors for bad arguments."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import run, shell_reply
+from helpers import run, shell_reply, stdout_of, strip_ansi
+from kernel.magics import CLEAR_SCREEN
 
 
 def payloads(kc, code: str, source: str) -> list:
@@ -166,3 +172,89 @@ def test_exit_stays_in_the_history_so_numbers_match_prompts(kc):
     assert Path(edit(kc, f"%edit {counts['last = 2']}")["filename"]).read_text() == "last = 2"
     rng = shell_reply(kc, kc.history(hist_access_type="range", session=0, start=1, stop=6))["content"]["history"]
     assert [(h[1], h[2]) for h in rng] == [(n, code) for code, n in counts.items()]
+
+
+# -- %clear, %less, %more, %man ----------------------------------------------------
+
+def page_text(kc, code: str) -> str:
+    [payload] = payloads(kc, code, "page")
+    return payload["data"]["text/plain"]
+
+
+def test_clear_prints_the_terminal_erase_display_sequence(skc):
+    for code in ("%clear", "%cls"):
+        reply, msgs = run(skc, code)
+        assert reply["content"]["status"] == "ok"
+        assert stdout_of(msgs) == CLEAR_SCREEN == "\x1b[H\x1b[2J"
+    assert "takes no arguments" in usage_error(skc, "%clear now")
+
+
+def test_less_and_more_page_a_file_and_highlight_python(skc, tmp_path):
+    notes = tmp_path / "notes with space.txt"
+    notes.write_text("first line\nsecond: ünïcode\n", encoding="utf-8")
+    assert page_text(skc, f"%less '{notes}'") == "first line\nsecond: ünïcode\n"
+    assert page_text(skc, f'%more "{notes}"') == "first line\nsecond: ünïcode\n"
+    script = tmp_path / "tool.py"
+    script.write_text("def tool(x):\n    return 'done'\n")
+    shown = page_text(skc, f"%less {script}")
+    assert "\x1b[" in shown and strip_ansi(shown) == script.read_text()
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("%less", "expected one FILE, got 0 arguments"),
+    ("%less a b", "expected one FILE, got 2 arguments"),
+    ("%less 'unclosed", "No closing quotation"),
+    ("%less /no/such/file.txt", "cannot read /no/such/file.txt: No such file or directory"),
+])
+def test_less_bad_arguments_are_clear_errors(skc, line, expected):
+    assert expected in usage_error(skc, line)
+
+
+def test_less_refuses_directories_and_binary_files(skc, tmp_path):
+    assert f"{tmp_path} is a directory" in usage_error(skc, f"%less {tmp_path}")
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x7fELF\x00\x01\x02" * 10)
+    assert f"{blob} is not a text file" in usage_error(skc, f"%less {blob}")
+
+
+def _has_man_page(name: str) -> bool:
+    man = shutil.which("man")
+    return man is not None and subprocess.run([man, "-w", name], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _has_man_page("ls"), reason="no man program or no manual page for ls here")
+def test_man_pages_a_manual_page_as_plain_text(skc):
+    text = page_text(skc, "%man ls")
+    assert re.search(r"^NAME\s*$", text, re.M) and "ls - list directory contents" in text
+    assert "\x08" not in text  # no overstrike bold or underline left
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="no man program here")
+def test_man_without_a_page_or_a_name_is_a_clear_error(skc):
+    assert "no-such-page-here" in usage_error(skc, "%man no-such-page-here").lower()
+    assert "which manual page?" in usage_error(skc, "%man")
+
+
+def test_man_without_a_man_program_says_so(kc):
+    run(kc, "import os; os.environ['PATH'] = ''")
+    assert "this system has no man program" in usage_error(kc, "%man ls")
+
+
+# -- %connect_info and %qtconsole ------------------------------------------------------
+
+def test_connect_info_prints_the_connection_file_and_how_to_attach(skc, shared_km):
+    reply, msgs = run(skc, "%connect_info")
+    assert reply["content"]["status"] == "ok"
+    out = stdout_of(msgs)
+    document, _, advice = out.partition("\n\n")
+    assert json.loads(document) == json.loads(Path(shared_km.connection_file).read_text())
+    name = Path(shared_km.connection_file).name  # in the runtime directory: the name is enough
+    assert f"qtapp --existing {name}\n" in advice and f"jupyter console --existing {name}\n" in advice
+    assert "takes no arguments" in usage_error(skc, "%connect_info now")
+
+
+def test_qtconsole_without_a_display_says_how_to_attach_instead(kc, km):
+    run(kc, "import os\nfor name in ('DISPLAY', 'WAYLAND_DISPLAY', 'QT_QPA_PLATFORM'): os.environ.pop(name, None)")
+    error = usage_error(kc, "%qtconsole")
+    assert "the kernel has no display" in error
+    assert f"qtapp --existing {Path(km.connection_file).name}" in error

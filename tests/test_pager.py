@@ -6,7 +6,7 @@ that act on the console: set_next_input (replace or not) and ask_exit."""
 from __future__ import annotations
 
 import pytest
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import QPoint, Qt
 
 from console_helpers import TIMEOUT_MS, make_console, run
 from qtapp.console.pager import goes_inline
@@ -126,3 +126,15 @@ def test_the_paging_mode_is_an_option_a_menu_and_a_remembered_setting(qtbot, tmp
     window.close()
     again, _, _ = open_window(qtbot, tmp_path)
     assert again.console.paging == "inline" and again.actions["paging_inline"].isChecked()
+
+
+def test_a_long_file_from_less_opens_in_the_pager_at_its_first_line(qtbot, shared_km, tmp_path):
+    console = make_console(qtbot, shared_km)
+    long_file = tmp_path / "long.txt"
+    long_file.write_text("".join(f"line {i}\n" for i in range(1, 301)))
+    run(qtbot, console, f"%less {long_file}")
+    pager = console.pager
+    assert pager.isVisible() and pager.text.startswith("line 1\nline 2\n")
+    qtbot.waitUntil(lambda: pager.browser.viewport().height() > 50, timeout=TIMEOUT_MS)
+    assert pager.browser.verticalScrollBar().value() == 0
+    assert pager.browser.cursorForPosition(QPoint(4, 4)).block().text() == "line 1"

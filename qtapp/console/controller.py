@@ -12,6 +12,7 @@ clients run code too), and reacts to the kernel's life cycle; Enter is
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Protocol, Set, Tuple
@@ -24,11 +25,14 @@ from .health import KernelHealth
 from .history import History
 from .lifecycle import KernelLifecycle
 from .others import Peer, PeerBook
-from .outputs import BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, StreamOp
+from .outputs import BundleOp, ClearOp, ClearScreenOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, StreamOp
 from .payloads import PayloadTable
 from .shared import SharedKernel
 
 log = logging.getLogger(__name__)
+
+#: A terminal's erase-display: ESC [ 2 J (the screen) or ESC [ 3 J (its scrollback).
+ERASE_DISPLAY = re.compile(r"\x1b\[[23]J")
 
 HISTORY_LOAD = 1000
 #: An input_request waits up to RETRIES x WAIT_MS for its cell's IOPub messages.
@@ -363,7 +367,23 @@ class ConsoleController(QObject):
     def _on_stream(self, msg: dict) -> None:
         self._ensure_echo(msg)
         c = msg["content"]
-        self.view.present(StreamOp.of(self._parent_id(msg), str(c.get("name", "stdout")), str(c.get("text", ""))))
+        area = self._parent_id(msg)
+        text = str(c.get("text", ""))
+        if "\x1b[" in text and self._is_own_cell(area):
+            # A terminal's erase-display (what %clear prints, in ipykernel too):
+            # the screen is cleared and the text after it starts afresh. Only
+            # for our own cells: another frontend's %clear clears its screen.
+            *_, after = ERASE_DISPLAY.split(text)
+            if after != text:
+                self.view.present(ClearScreenOp())
+                text = after
+                if not text:
+                    return
+        self.view.present(StreamOp.of(area, str(c.get("name", "stdout")), text))
+
+    def _is_own_cell(self, msg_id: Optional[str]) -> bool:
+        ex = self._executions.get(msg_id)
+        return ex is not None and ex.kind == "user"
 
     def _on_bundle(self, msg: dict) -> None:
         self._ensure_echo(msg)

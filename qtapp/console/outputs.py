@@ -92,6 +92,12 @@ class ClearOp:
 
 
 @dataclass
+class ClearScreenOp:
+    """Everything in the transcript goes, as a terminal's screen does on an
+    erase-display sequence (what ``%clear`` prints) or on Ctrl+L."""
+
+
+@dataclass
 class NoticeOp:
     """A line from the console itself (kernel restarted, died...)."""
 

@@ -148,8 +148,10 @@ class PagerPane(QFrame):
         else:
             self.has_html = False
             self._show_text(page_text(data))
-        self._scroll_to_line(start)
+        # Shown first: a browser that appears scrolls its cursor into a view
+        # not yet given any height, which would hide the page's first lines.
         self.show()
+        self._scroll_to_line(start)
 
     def _show_text(self, text: str) -> None:
         """Plain text with its ANSI colours, drawn with the transcript's formats."""

@@ -41,7 +41,7 @@ from .keymap import Keymap
 from .lifecycle import Connector, KernelLifecycle
 from .objectview import ObjectView
 from .others import OthersLayer, Peer
-from .outputs import BundleOp, NoticeOp, OutputAreas
+from .outputs import BundleOp, ClearScreenOp, NoticeOp, OutputAreas
 from .pager import DEFAULT_PAGING, PagerPane, goes_inline, page_text
 from .renderers import InlineObjectHost, RendererRegistry
 from .restyle import restyle_transcript
@@ -412,8 +412,7 @@ class ConsoleWidget(QWidget):
 
     def clear(self) -> None:
         self.queue.flush()
-        self.transcript.clear()
-        self.areas.clear()
+        self.writer.apply(ClearScreenOp())
 
     def interrupt_kernel(self) -> None:
         self.controller.interrupt()

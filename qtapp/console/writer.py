@@ -19,8 +19,8 @@ from pygments.lexer import Lexer
 from PyQt5.QtGui import QTextCursor
 
 from .highlight import TokenFormats, highlight_spans
-from .outputs import (BundleOp, ClearOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, OutputArea, OutputAreas,
-                      StreamOp)
+from .outputs import (BundleOp, ClearOp, ClearScreenOp, EchoOp, ErrorOp, InputEchoOp, NoticeOp, OutputArea,
+                      OutputAreas, StreamOp)
 from .placement import Place
 from .renderers import CannotRender, InlineObjectHost, RenderContext, RendererRegistry
 from .streamtext import StreamDecoder
@@ -60,6 +60,7 @@ class TranscriptWriter:
             BundleOp: self._bundle,
             ErrorOp: self._error,
             ClearOp: self._clear,
+            ClearScreenOp: self._clear_screen,
             NoticeOp: self._notice,
             InputEchoOp: self._input_echo,
         }
@@ -255,6 +256,10 @@ class TranscriptWriter:
             area.clear_on_next_output = True
         else:
             self._clear_area(area)
+
+    def _clear_screen(self, op: ClearScreenOp) -> None:
+        self.transcript.clear()
+        self.areas.clear()
 
     def _notice(self, op: NoticeOp) -> None:
         self._segment("notice", None)
