@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
                                       shown_key=c.keymap.shortcut_text("interrupt_or_copy")))
         kernel.addAction(self._action("restart", "&Restart…", c.restart_kernel,
                                       shown_key=c.keymap.shortcut_text("restart_kernel")))
+        kernel.addAction(self._action("restart_clear", "Restart and c&lear…", lambda: c.restart_kernel(clear=True)))
         kernel.addAction(self._action("shutdown", "&Shut down", self.shutdown_kernel))
         kernel.addSeparator()
         confirm = self._action("confirm_restart", "&Confirm before restarting", self._toggle_confirm,

@@ -8,7 +8,7 @@ from PyQt5.QtCore import QPoint, QPointF, Qt
 from PyQt5.QtGui import QTextDocument, QWheelEvent
 from PyQt5.QtWidgets import QApplication
 
-from console_helpers import TIMEOUT_MS, run
+from console_helpers import TIMEOUT_MS, run, wait_text
 from qtapp.__main__ import build_parser
 from qtapp.app import ConsoleApp
 from qtapp.config import load_config
@@ -33,11 +33,25 @@ def test_menus_offer_named_actions(qtbot, tmp_path):
     names = {a.objectName() for a in window.findChildren(type(window.actions["copy"]))}
     for name in ("new_window", "save_html", "print", "quit", "undo", "redo", "cut", "copy", "copy_raw",
                  "paste", "select_all", "find", "zoom_in", "zoom_out", "zoom_reset", "clear", "font",
-                 "theme_light", "theme_dark", "style_monokai", "interrupt", "restart", "shutdown"):
+                 "theme_light", "theme_dark", "style_monokai", "interrupt", "restart", "restart_clear", "shutdown"):
         assert f"action_{name}" in names
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Edit", "View", "Kernel", "Help"]
     assert window.actions["zoom_in"].shortcut().toString() == "Ctrl++"
+
+
+def test_restart_and_clear_empties_the_transcript_and_starts_over(qtbot, tmp_path):
+    window, _, _ = open_window(qtbot, tmp_path)  # --no-confirm-restart
+    console = window.console
+    run(qtbot, console, "survivor = 1; print('before the restart')")
+    pid = console.manager.process.pid
+    window.actions["restart_clear"].trigger()
+    wait_text(qtbot, console, "Kernel restarted")
+    qtbot.waitUntil(lambda: console.is_ready and console.controller.next_count == 1, timeout=TIMEOUT_MS)
+    assert console.manager.process.pid != pid
+    assert "before the restart" not in console.plain_text()
+    assert console.plain_text().strip() == "Kernel restarted"
+    assert run(qtbot, console, "survivor")["content"]["ename"] == "NameError"
 
 
 def test_status_bar_shows_busy_with_elapsed_time_then_idle(qtbot, tmp_path):

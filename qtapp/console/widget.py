@@ -417,11 +417,16 @@ class ConsoleWidget(QWidget):
     def interrupt_kernel(self) -> None:
         self.controller.interrupt()
 
-    def restart_kernel(self, confirm: Optional[bool] = None) -> None:
+    def restart_kernel(self, confirm: Optional[bool] = None, clear: bool = False) -> None:
+        """Restart the kernel (asking first if ``confirm``, by default the
+        confirm-restart setting); with ``clear``, also empty the transcript."""
         ask = self.confirm_restart if confirm is None else confirm
         if ask and not self.confirm("Restart kernel?",
-                                    "Restart the kernel? Its variables and state will be lost."):
+                                    "Restart the kernel? Its variables and state will be lost."
+                                    + (" The transcript will be cleared." if clear else "")):
             return
+        if clear:
+            self.clear()
         self.controller.restart()
 
     def shutdown_kernel(self) -> None:
