@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "who reaches the ports can run code)")
     p.add_argument("--max-message-size", type=int, default=None, metavar="BYTES",
                    help="refuse incoming messages larger than this (default 64 MiB)")
+    p.add_argument("--no-capture-fd", dest="capture_fd", action="store_false",
+                   help="leave file descriptors 1 and 2 alone: what commands, C code and forked children "
+                        "write there goes to the kernel's own stdout/stderr instead of the frontends")
     p.add_argument("--debug", action="store_true", help="log debug messages to stderr")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command")
@@ -96,7 +99,8 @@ def main(argv: Optional[list] = None) -> int:
                     "but NOT encrypted; use an ssh tunnel for untrusted networks.", info.ip)
 
     app = KernelApp(info, path, owns_connection_file=owns_file,
-                    max_message_size=args.max_message_size or DEFAULT_MAX_MESSAGE_SIZE)
+                    max_message_size=args.max_message_size or DEFAULT_MAX_MESSAGE_SIZE,
+                    capture_fds=args.capture_fd)
     try:
         app.bind()
     except PortsTaken as exc:

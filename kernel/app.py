@@ -32,6 +32,7 @@ import zmq
 from . import iostream, language, lifecycle
 from .connect import ConnectionInfo
 from .eventloops import ZmqLoop
+from .fdcapture import FdCapture
 from .fields import BadRequest, cursor_field, field
 from .interrupts import InterruptHandling
 from .iopub import IOPubThread
@@ -69,8 +70,13 @@ class KernelApp:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         engine_factory: Optional[Callable[["KernelApp"], Any]] = None,
         username: Optional[str] = None,
+        capture_fds: bool = False,
     ):
         self.info = info
+        #: Forward what reaches descriptors 1 and 2 (see kernel.fdcapture): for
+        #: a kernel process of its own, never for one inside another program.
+        self.capture_fds = capture_fds
+        self.fd_capture: Optional[FdCapture] = None
         self.connection_file = connection_file
         self.owns_connection_file = owns_connection_file
         self.max_message_size = max_message_size
@@ -180,6 +186,9 @@ class KernelApp:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self.iopub.start()
+            if self.capture_fds:
+                self.fd_capture = FdCapture(self.streams.write_descriptor_text)
+                self.fd_capture.install()
             threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
             self.control_thread = threading.Thread(target=self._control_loop, name="control", daemon=True)
             self.control_thread.start()
@@ -247,7 +256,7 @@ class KernelApp:
                 log.exception("exit hook failed")
         if self._engine is not None:
             self._engine.shutdown()
-        self.streams.flush()
+        self.flush_streams()
         self.iopub.flush(2.0)
         self.iopub.stop()
         self.control_thread.join(1.0)
@@ -543,11 +552,14 @@ class KernelApp:
     def publish(self, msg_type: str, content: dict, metadata: Optional[dict] = None) -> None:
         if os.getpid() != self.pid:
             return  # display() in a forked child: the parent's sockets are not its to use
-        self.streams.flush()
+        self.flush_streams()
         self.iopub.send(msg_type, content, parent=self.parent, metadata=metadata)
 
     def flush_streams(self) -> None:
+        """Send the output written so far, descriptor output included."""
         if os.getpid() == self.pid:
+            if self.fd_capture is not None:
+                self.fd_capture.drain()
             self.streams.flush()
 
     def checkpoint(self) -> None:

@@ -271,6 +271,12 @@ class CapturedStreams:
     def _drain_fast(self) -> None:
         self.fast_stdout.drain()
 
+    def write_descriptor_text(self, name: str, text: str) -> None:
+        """Text that reached descriptor 1 or 2 (see :mod:`kernel.fdcapture`),
+        placed after what Python code printed before it."""
+        self._drain_fast()
+        self.batcher.write(name, text)
+
     def flush(self) -> None:
         """Send everything written so far (both forms, in order)."""
         self.fast_stdout.drain()

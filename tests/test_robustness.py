@@ -7,7 +7,7 @@ import queue
 import re
 import time
 
-from helpers import cpu_seconds, iopub_until_idle, run, shell_reply, stdout_of, wait_until
+from helpers import cpu_seconds, iopub_until_idle, run, shell_reply, stdout_of
 
 
 # -- input() -------------------------------------------------------------------------
@@ -172,11 +172,12 @@ def test_a_forked_child_never_writes_to_the_parents_sockets(km, kc):
             "print('parent done')\n")
     reply, msgs = run(kc, code)
     assert reply["content"]["status"] == "ok"
-    assert stdout_of(msgs) == "parent done\n" and stdout_of(msgs, "stderr") == ""
+    # The child wrote its text to the process's descriptors, which the parent
+    # forwards (once); its display() had no socket to go to.
+    assert sorted(stdout_of(msgs).splitlines()) == ["child says hi", "parent done"]
+    assert stdout_of(msgs, "stderr") == "child complains\n"
     assert not [m for m in msgs if m["msg_type"] == "display_data"]
-    # the child's text went to the kernel process's own output
-    output = km.kernel_output()
-    assert "child says hi" in output and "child complains" in output
+    assert "child says hi" not in km.kernel_output()
     _assert_serves_normally(kc)
 
 
@@ -189,8 +190,10 @@ def test_a_forked_child_that_finishes_the_cell_does_not_become_a_second_kernel(k
             "    print('child exit status', status)\n")
     reply, msgs = run(kc, code)
     assert reply["content"]["status"] == "ok"
-    assert stdout_of(msgs) == "after the fork in the parent\nchild exit status 0\n"
-    wait_until(lambda: "after the fork in the child" in km.kernel_output(), what="the child's output")
+    lines = stdout_of(msgs).splitlines()
+    assert sorted(lines) == ["after the fork in the child", "after the fork in the parent", "child exit status 0"]
+    assert lines.index("after the fork in the parent") < lines.index("child exit status 0")
+    assert len([m for m in msgs if m["msg_type"] == "status"]) == 2  # one busy, one idle: one kernel answered
     _assert_serves_normally(kc)
 
 
@@ -206,9 +209,10 @@ def test_input_in_a_forked_child_raises_eof_and_the_parent_carries_on(km, kc):
             "os.waitpid(pid, 0)\n"
             "print('parent fine')\n")
     reply, msgs = run(kc, code, timeout=60)
-    assert reply["content"]["status"] == "ok" and stdout_of(msgs) == "parent fine\n"
+    assert reply["content"]["status"] == "ok"
     assert kc.stdin_channel.get_msgs() == []  # no input request reached the frontend
-    assert "child got EOFError" in km.kernel_output()
+    assert sorted(stdout_of(msgs).splitlines()) == [
+        "child got EOFError: input() is not available in a forked child process", "parent fine"]
     _assert_serves_normally(kc)
 
 
@@ -230,7 +234,6 @@ def test_multiprocessing_with_fork_keeps_the_parent_working(km, kc):
             "print('parent got', value, p.exitcode, squares)\n")
     reply, msgs = run(kc, code, timeout=120)
     assert reply["content"]["status"] == "ok", reply["content"]
-    assert stdout_of(msgs) == "parent got 42 0 [4, 3, 2, 1]\n"
+    assert sorted(stdout_of(msgs).splitlines()) == ["parent got 42 0 [4, 3, 2, 1]", "worker prints"]
     assert not [m for m in msgs if m["msg_type"] == "display_data"]
-    wait_until(lambda: "worker prints" in km.kernel_output(), what="the worker's output")
     _assert_serves_normally(kc)
