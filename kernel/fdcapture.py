@@ -46,6 +46,7 @@ class FdCapture:
         self._lock = threading.Lock()
         self._pipes: Dict[int, str] = {}  # read end -> stream name
         self._decoders: Dict[int, codecs.IncrementalDecoder] = {}
+        self._readable = select.poll()  # drain's quick look; used with the lock held
         self._thread: Optional[threading.Thread] = None
 
     def install(self) -> None:
@@ -62,6 +63,7 @@ class FdCapture:
             os.set_blocking(read_end, False)
             self._pipes[read_end] = name
             self._decoders[read_end] = codecs.getincrementaldecoder("utf-8")("replace")
+            self._readable.register(read_end, select.POLLIN)
         self._keep_log_on_original_streams(saved)
         self._thread = threading.Thread(target=self._forward, name="fd-capture", daemon=True)
         self._thread.start()
@@ -85,11 +87,13 @@ class FdCapture:
         if not self._pipes:
             return
         with self._lock:
-            for fd in list(self._pipes):
+            for fd, _ in self._readable.poll(0):  # one system call when nothing waits (most requests)
+                if fd not in self._pipes:
+                    continue
                 try:
                     pending = _bytes_waiting(fd)
                 except OSError:  # user code closed our end of the pipe
-                    del self._pipes[fd]
+                    self._forget(fd)
                     continue
                 while pending > 0:
                     got = self._read(fd, min(pending, READ_SIZE))
@@ -121,13 +125,18 @@ class FdCapture:
         except BlockingIOError:  # the other reader took it first
             return 0
         if not data:  # user code closed the descriptor, and no child holds it
-            del self._pipes[fd]
+            self._forget(fd)
             os.close(fd)
             return 0
         text = self._decoders[fd].decode(data)
         if text:
             self._write(self._pipes[fd], text)
         return len(data)
+
+    def _forget(self, fd: int) -> None:
+        """Stop watching a pipe (with the lock held)."""
+        del self._pipes[fd]
+        self._readable.unregister(fd)
 
 
 def _bytes_waiting(fd: int) -> int:

@@ -129,7 +129,10 @@ class OutStream(_CapturedText):
     """A Python-level text stream feeding the batcher (stderr; stdout when idle).
 
     In a forked child (``os.fork``, multiprocessing) the parent's sockets are
-    off limits, so writes go to the process's original stream instead.
+    off limits, so writes go to the process's original stream instead, a
+    whole line at a time, as on a terminal: the kernel forwards what reaches
+    the descriptor (see :mod:`kernel.fdcapture`), and a line written whole is
+    not cut in two by other output on the way.
     """
 
     def __init__(self, name: str, batcher: StreamBatcher, original=None,
@@ -137,14 +140,15 @@ class OutStream(_CapturedText):
         super().__init__(name, batcher, original)
         self._before_write = before_write
         self._pid = os.getpid()
+        self._unfinished: list = []  # a forked child's text after its last newline
 
     def write(self, s: str) -> int:
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         if os.getpid() != self._pid:
-            if self._original is not None:
-                self._original.write(s)
-                self._original.flush()  # children often leave by os._exit
+            self._unfinished.append(s)
+            if "\n" in s:
+                self._write_original()
             return len(s)
         if s:
             if self._before_write is not None:
@@ -157,10 +161,21 @@ class OutStream(_CapturedText):
         for line in lines:
             self.write(line)
 
+    def _write_original(self) -> None:
+        """In a forked child: what it wrote, to the real stream, now."""
+        text, self._unfinished = "".join(self._unfinished), []
+        if self._original is not None:
+            if text:
+                self._original.write(text)
+            self._original.flush()
+
+    def forget(self) -> None:
+        """In a forked child: what its parent had not finished writing is not its own."""
+        self._unfinished = []
+
     def flush(self) -> None:
         if os.getpid() != self._pid:
-            if self._original is not None:
-                self._original.flush()
+            self._write_original()
             return
         if self._before_write is not None:
             self._before_write()
@@ -192,19 +207,27 @@ class FastOutStream(_CapturedText):
     def writelines(self, lines) -> None:
         self._items.extend(lines)
 
-    def drain(self) -> None:
-        """Move written text into the batch queue without sending it."""
+    def drain(self, whole_lines: bool = False) -> None:
+        """Move written text into the batch queue without sending it; with
+        ``whole_lines``, only up to the last newline (the rest stays, to be
+        continued)."""
         items = self._items
         if not items:
             return
         with self._batcher.lock:  # two drains at once must not swap their chunks
             n = len(items)
             chunk = items[:n]
-            del items[:n]  # writers only append, so exactly what was copied goes
             try:
                 text = "".join(chunk)
             except TypeError:
                 text = "".join(_as_text(x) for x in chunk)
+            rest = ""
+            if whole_lines:
+                end = text.rfind("\n") + 1
+                text, rest = text[:end], text[end:]
+            # Writers only append, so exactly what was copied goes (an
+            # unfinished line goes back in front of what came since).
+            items[:n] = [rest] if rest else []
             if text:
                 self._batcher.write(self.name, text)
 
@@ -257,10 +280,12 @@ class CapturedStreams:
             os.register_at_fork(after_in_child=self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
-        """A forked child writes to the process's real streams, at once (it
-        may leave by os._exit): the Python-level streams do that in a child."""
+        """A forked child writes to the process's real streams, line by line
+        (the Python-level streams do that in a child), and starts with nothing
+        of its parent's unsent text."""
         self._in_request = False
-        self.fast_stdout.forget()
+        for stream in (self.fast_stdout, self.stdout, self.stderr):
+            stream.forget()
         if sys.stdout is self.fast_stdout:
             sys.stdout = self.stdout
 
@@ -273,8 +298,9 @@ class CapturedStreams:
 
     def write_descriptor_text(self, name: str, text: str) -> None:
         """Text that reached descriptor 1 or 2 (see :mod:`kernel.fdcapture`),
-        placed after what Python code printed before it."""
-        self._drain_fast()
+        placed after the lines Python code printed before it: a line being
+        printed is not cut in two, as it would not be on a terminal."""
+        self.fast_stdout.drain(whole_lines=True)
         self.batcher.write(name, text)
 
     def flush(self) -> None:

@@ -133,7 +133,7 @@ def leave_if_forked_child(kernel_pid: int, failed: bool = False) -> None:
     """
     if os.getpid() == kernel_pid:
         return
-    for stream in (sys.__stdout__, sys.__stderr__):
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()
         except (AttributeError, OSError, ValueError):
