@@ -12,7 +12,7 @@ import signal
 import pytest
 
 from console_helpers import TIMEOUT_MS, make_console, run, wait_text
-from helpers import wait_until
+from helpers import process_gone, wait_until
 from kernel.client import KernelClient
 from kernel.manager import KernelManager
 from test_console_kernel import _ipykernel_spec
@@ -81,17 +81,9 @@ def test_qtconsole_opens_another_console_process_on_this_kernel(qtbot, km):
                         timeout=TIMEOUT_MS)
     finally:
         os.kill(pid, signal.SIGTERM)
-    wait_until(lambda: not os.path.exists(f"/proc/{pid}") or _is_zombie(pid), what="the new console to close")
+    wait_until(lambda: process_gone(pid), what="the new console to close")
     run(qtbot, console, "print('still here')")
     wait_text(qtbot, console, "still here")
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def test_a_console_that_qtconsole_could_not_open_is_logged_with_its_reason(qtbot, km):

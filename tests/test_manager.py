@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from helpers import iopub_until_idle, run, shell_reply, stdout_of, wait_until
+from helpers import iopub_until_idle, process_gone, run, shell_reply, stdout_of, wait_until
 from kernel.client import KernelClient
 from kernel.connect import PORT_FIELDS
 from kernel.manager import KernelManager, KernelStartError
@@ -175,7 +175,7 @@ def test_interrupt_signal_reaches_the_kernel_process_group(km, kc):
             break
     km.interrupt()
     assert shell_reply(kc, msg_id)["content"]["ename"] == "KeyboardInterrupt"
-    wait_until(lambda: not os.path.exists(f"/proc/{child}") or _zombie(child), what="child interrupted")
+    wait_until(lambda: process_gone(child), what="child interrupted")
 
 
 def test_interrupt_mode_message_sends_interrupt_request_on_control(tmp_path, monkeypatch):
@@ -215,21 +215,13 @@ def _state(pid: int) -> str:
         return f.read().rsplit(")", 1)[1].split()[0]
 
 
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
 def test_shutdown_kills_children_in_the_process_group(km, kc):
     msg_id = kc.execute("import subprocess, sys\n"
                         "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
                         "print(p.pid)")
     child = int(stdout_of(iopub_until_idle(kc, msg_id)))
     km.shutdown()
-    wait_until(lambda: _zombie(child), what="child gone")
+    wait_until(lambda: process_gone(child), what="child gone")
 
 
 def test_kernel_ignoring_signals_is_killed_after_the_grace_period():
