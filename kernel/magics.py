@@ -390,12 +390,12 @@ class ConnectionMagics(Magics):
         self.connection_file = connection_file
         self.info = info
 
-    def _existing_argument(self) -> str:
-        """The shortest ``--existing`` argument that finds this kernel: the
-        file's name when it is in the runtime directory, else its path."""
+    @staticmethod
+    def _existing_argument(path: Path) -> str:
+        """The shortest ``--existing`` argument that finds the kernel of the
+        connection file ``path``: its name when it is in the runtime directory."""
         from .connect import jupyter_runtime_dir
 
-        path = self._file()
         if path.parent == jupyter_runtime_dir(create=False).resolve():
             return path.name
         return shlex.quote(str(path))
@@ -411,14 +411,15 @@ class ConnectionMagics(Magics):
         another frontend to it. Usage: %connect_info"""
         if parameter_s.strip():
             raise UsageError("%connect_info takes no arguments")
-        existing = self._existing_argument()
+        path = self._file()
+        existing = self._existing_argument(path)
         try:  # the file as written, with what the launcher added (the process record)
-            document = json.loads(self._file().read_text(encoding="utf-8"))
+            document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             document = self.info.to_dict()
         print(json.dumps(document, indent=2))
         print(f"""
-This is the connection file {self._file()}.
+This is the connection file {path}.
 Another console on this kernel:
     qtapp --existing {existing}
 Any Jupyter frontend:
@@ -437,13 +438,14 @@ From another machine, save the JSON above to a file there and add --ssh to qtapp
         options = _arguments("qtconsole", parameter_s)
         import importlib.util
 
+        by_hand = f"start a console yourself: qtapp --existing {self._existing_argument(path)}"
         if importlib.util.find_spec("qtapp") is None:
             raise UsageError(f"%qtconsole: qtapp is not installed for this kernel's Python ({sys.executable}); "
-                             f"start a console yourself: qtapp --existing {self._existing_argument()}")
+                             + by_hand)
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
                                                      or os.environ.get("QT_QPA_PLATFORM")):
             raise UsageError("%qtconsole: the kernel has no display (no DISPLAY or WAYLAND_DISPLAY) to open "
-                             f"a window on; start a console yourself: qtapp --existing {self._existing_argument()}")
+                             "a window on; " + by_hand)
         # JPY_PARENT_PID names the kernel's launcher: nothing of the console's (a kernel it
         # starts later, say) should end when that process does.
         env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
