@@ -14,10 +14,18 @@ Why more than ``signal.signal(SIGINT, default_int_handler)``:
    signals nobody has handled.
 2. A GUI toolkit's event loop blocks in C and retries its poll after a signal
    without returning to Python, so the watcher also wakes the main loop.
-3. A KeyboardInterrupt raised inside a weakref callback or ``__del__`` is
-   swallowed, and one raised in the middle of the kernel's own work (sending
-   a multipart message) would corrupt it. The handler declines to raise there,
-   and the watcher's next signal finds the main thread somewhere safe.
+3. A KeyboardInterrupt raised in the middle of the kernel's own work (sending
+   a multipart message) would corrupt it. The handler declines to raise
+   there, and the watcher's next signal finds the main thread somewhere safe.
+4. Some code catches KeyboardInterrupt, reports it and carries on: Python
+   drops what a finalizer (``__del__``, a weakref callback, an unawaited
+   coroutine's warning) raises, and IPython's event dispatch, which runs its
+   own ``pre_execute`` callbacks before every cell, prints "Error in
+   callback" and runs the cell anyway. An interrupt sent as a cell started
+   was lost that way (about one in a hundred under load). The handler holds
+   it back there too, then the cell is interrupted; held back for longer
+   than SWALLOW_PATIENCE (a hung callback), it is raised where it lands, as
+   without the kernel, so it cannot be held for ever.
 
 Other helper threads must block SIGINT (the kernel starts them with it
 blocked), so that the kernel delivers it to the main thread.
@@ -29,9 +37,12 @@ import logging
 import os
 import select
 import signal
+import sys
 import threading
 import time
-from typing import Callable
+import warnings
+import weakref
+from typing import Callable, Optional
 
 from .eventloops import drain_pipe
 
@@ -48,6 +59,8 @@ _SIGINT = int(signal.SIGINT)
 #: is in the kernel's own code, e.g. sending a large output).
 RESEND_FOR = 30.0
 RESEND_EVERY = 0.05
+#: How long an interrupt is held back from code that would swallow it.
+SWALLOW_PATIENCE = 2.0
 
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -56,11 +69,24 @@ _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 INTERRUPTIBLE: set = set()
 
 
+#: Functions, outside the kernel, that catch KeyboardInterrupt from what they
+#: call and carry on as if nothing had happened. Every ``__del__`` counts too.
+SWALLOWING: set = {weakref.finalize.__call__.__code__}
+if hasattr(warnings, "_warn_unawaited_coroutine"):  # what Python calls as it collects one
+    SWALLOWING.add(warnings._warn_unawaited_coroutine.__code__)
+
+
 def interruptible(func: Callable) -> Callable:
     """Mark a kernel function as a safe place for KeyboardInterrupt to arise in
     the code it calls (see _unsafe_to_interrupt)."""
     INTERRUPTIBLE.add(func.__code__)
     return func
+
+
+def swallows_interrupts(func: Callable) -> None:
+    """Register ``func`` as catching KeyboardInterrupt from its callees: an
+    interrupt landing under it waits (see _swallowed_at)."""
+    SWALLOWING.add(func.__code__)
 
 
 def _unsafe_to_interrupt(frame) -> bool:
@@ -81,6 +107,21 @@ def _unsafe_to_interrupt(frame) -> bool:
     return False
 
 
+def _swallowed_at(frame) -> bool:
+    """Whether a KeyboardInterrupt raised at ``frame`` would be caught by a
+    SWALLOWING function or a finalizer before it reaches the kernel code
+    running the cell."""
+    f = frame
+    while f is not None:
+        code = f.f_code
+        if code in INTERRUPTIBLE:
+            return False
+        if code in SWALLOWING or code.co_name == "__del__":
+            return True
+        f = f.f_back
+    return False
+
+
 class InterruptHandling:
     """Installs the handlers and watches for signals the main thread missed."""
 
@@ -95,6 +136,7 @@ class InterruptHandling:
         #: of the pipe with the handler's.
         self._pending = False
         self._deferred = False  # the handler declined to raise (unsafe place)
+        self._held_since: Optional[float] = None  # when it was first held back from a swallower
         self._lock = threading.RLock()
         self._main_ident = threading.main_thread().ident
 
@@ -107,6 +149,7 @@ class InterruptHandling:
     def set_executing(self, executing: bool) -> None:
         self.executing = executing
         self._deferred = False
+        self._held_since = None
         if threading.current_thread() is threading.main_thread():
             _set_handler(_SIGINT, self._busy_handler if executing else self._idle_handler)
 
@@ -117,20 +160,32 @@ class InterruptHandling:
     # -- handlers (main thread) ------------------------------------------------------
     def _busy_handler(self, signum, frame) -> None:
         __tracebackhide__ = True  # the engine also cuts this frame from tracebacks
-        if frame is not None and _unsafe_to_interrupt(frame):
+        if frame is not None and (_unsafe_to_interrupt(frame) or self._wait_out_swallowing(frame)):
             # Not here. The kernel code that was running raises it when it
             # returns to the user's code (checkpoint()); failing that, the
             # signal's byte is still in the pipe, so the watcher knows it is
             # pending and sends it again in a moment.
-            log.debug("SIGINT deferred out of %s", frame.f_code.co_filename)
+            log.debug("SIGINT deferred out of %s:%s", frame.f_code.co_filename, frame.f_code.co_name)
             self._deferred = True
             return
         self._raise()
 
+    def _wait_out_swallowing(self, frame) -> bool:
+        """Whether to hold back an interrupt that would be swallowed at
+        ``frame``: yes, for SWALLOW_PATIENCE after it was first held back."""
+        if not _swallowed_at(frame):
+            return False
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = now
+        return now - self._held_since < SWALLOW_PATIENCE
+
     def checkpoint(self) -> None:
         """Called by kernel code that user code called, as it returns: an
-        interrupt deferred while it ran surfaces now, where the user's code is."""
-        if self._deferred and self.executing and threading.current_thread() is threading.main_thread():
+        interrupt deferred while it ran surfaces now, where the user's code is
+        (unless it would be swallowed there)."""
+        if (self._deferred and self.executing and threading.current_thread() is threading.main_thread()
+                and not self._wait_out_swallowing(sys._getframe(1))):
             self._raise()
 
     def _raise(self) -> None:
@@ -139,6 +194,7 @@ class InterruptHandling:
             drain_pipe(self._signal_r)  # this signal's byte: handled, no longer news
             self._pending = False
             self._deferred = False
+            self._held_since = None
         raise KeyboardInterrupt
 
     def _idle_handler(self, signum, frame) -> None:

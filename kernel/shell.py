@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import getpass
+import inspect
 import logging
 import re
 import threading
@@ -21,14 +22,19 @@ from IPython.core.autocall import ExitAutocall
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.events import EventManager
 from IPython.core.history import HistoryManager
 from IPython.core import inputtransformer2 as it2
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Any as AnyTrait, Bool, Integer, Type, default
 
-from .interrupts import interruptible
+from .interrupts import interruptible, swallows_interrupts
 
 log = logging.getLogger(__name__)
+
+# IPython's event dispatch catches KeyboardInterrupt from callbacks (its own
+# run before every cell) and runs the cell anyway: an interrupt waits it out.
+swallows_interrupts(EventManager.trigger)
 
 
 class Outlet(Protocol):
@@ -326,6 +332,22 @@ def _without_interrupt_handler(tb):
 
 # -- the engine ---------------------------------------------------------------
 
+_RUN_CELL = getattr(InteractiveShell, "_run_cell", None)
+
+
+def _close_unstarted_cell(tb) -> None:
+    """IPython makes a cell's coroutine before it runs it. Interrupted in
+    between, the coroutine is never started, and Python warns "coroutine
+    'InteractiveShell.run_cell_async' was never awaited" whenever it is
+    collected, in some later cell. Close it quietly."""
+    while tb is not None:
+        if _RUN_CELL is not None and tb.tb_frame.f_code is _RUN_CELL.__code__:
+            coro = tb.tb_frame.f_locals.get("coro")
+            if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+                coro.close()
+        tb = tb.tb_next
+
+
 class PythonEngine:
     """The kernel's interpreter, one method per request type."""
 
@@ -354,7 +376,11 @@ class PythonEngine:
         shell.last_error = None
         shell.payload_manager.clear_payload()
         with self._forward_input(allow_stdin):
-            result = shell.run_cell(code, store_history=store_history, silent=silent)
+            try:
+                result = shell.run_cell(code, store_history=store_history, silent=silent)
+            except KeyboardInterrupt as exc:
+                _close_unstarted_cell(exc.__traceback__)
+                raise
         self.outlet.flush_streams()
         if store_history and isinstance(shell.history_manager, KernelHistoryManager):
             shell.history_manager.save_soon(self.outlet.call_later)

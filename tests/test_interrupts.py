@@ -82,3 +82,90 @@ def test_an_interrupt_while_the_cell_is_still_compiling_is_shown_like_any_other(
     assert [e["ename"] for e in errors] == ["KeyboardInterrupt"]
     assert shell_reply(kc, msg_id)["content"]["ename"] == "KeyboardInterrupt"
     assert stdout_of(run(kc, "print('back')")[1]) == "back\n"
+
+
+def _start_and_interrupt(km, kc, code: str) -> str:
+    """Execute ``code``; send SIGINT once its pre_execute callbacks run (the
+    first prints, the next sleeps). Returns the msg_id."""
+    msg_id = kc.execute(code)
+    while True:
+        m = kc.get_iopub_msg(timeout=60)
+        if (m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream"
+                and "callbacks running" in m["content"]["text"]):
+            break
+    km.interrupt()
+    return msg_id
+
+
+# Two callbacks with no Python frame of their own: an interrupt during the
+# sleep lands in IPython's dispatch, the frame that called them.
+SLOW_PRE_EXECUTE = """
+import functools, time
+get_ipython().events.register('pre_execute', functools.partial(print, 'callbacks running', flush=True))
+get_ipython().events.register('pre_execute', functools.partial(time.sleep, {}))
+"""
+
+
+def test_an_interrupt_that_lands_in_ipythons_callback_dispatch_still_stops_the_cell(km, kc):
+    """IPython's event dispatch catches KeyboardInterrupt and runs the cell
+    anyway; an interrupt sent as the cell starts (here: while a pre_execute
+    callback sleeps) must wait for the dispatch, then stop the cell."""
+    assert run(kc, SLOW_PRE_EXECUTE.format(1.5))[0]["content"]["status"] == "ok"
+    msg_id = _start_and_interrupt(km, kc, "import time; time.sleep(120); print('slept')")
+    reply = shell_reply(kc, msg_id, timeout=60)["content"]
+    msgs = iopub_until_idle(kc, msg_id)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert stdout_of(msgs) == ""  # no "Error in callback", nor the cell's print
+    assert [m["content"]["ename"] for m in msgs if m["msg_type"] == "error"] == ["KeyboardInterrupt"]
+
+
+def test_a_hung_callback_is_interrupted_after_the_patience_runs_out(km, kc):
+    """A callback that never returns cannot hold the interrupt forever: after
+    SWALLOW_PATIENCE it is interrupted as IPython would, and the cell runs."""
+    assert run(kc, SLOW_PRE_EXECUTE.format(600))[0]["content"]["status"] == "ok"
+    msg_id = _start_and_interrupt(km, kc, "print('cell ran')")
+    reply = shell_reply(kc, msg_id, timeout=60)["content"]
+    out = stdout_of(iopub_until_idle(kc, msg_id))
+    assert reply["status"] == "ok", reply
+    assert out.startswith("Error in callback functools.partial(<built-in function sleep>") and out.endswith("cell ran\n"), out
+
+
+def test_an_interrupt_that_lands_in_a_finalizer_waits_and_stops_the_cell(km, kc):
+    """Python drops what ``__del__`` raises: an interrupt landing there must
+    wait for it to return, then stop the cell."""
+    code = """
+import time
+class Slow:
+    def __del__(self):
+        print('callbacks running', flush=True)   # the finalizer, here
+        time.sleep(1.5)
+s = Slow()
+del s
+time.sleep(120)
+print('slept')
+"""
+    msg_id = _start_and_interrupt(km, kc, code)
+    reply = shell_reply(kc, msg_id, timeout=60)["content"]
+    msgs = iopub_until_idle(kc, msg_id)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert stdout_of(msgs) == "" and "Exception ignored" not in stdout_of(msgs, "stderr")
+
+
+def test_a_cell_interrupted_before_it_started_leaves_no_unawaited_coroutine(kc):
+    """IPython makes a cell's coroutine, then picks how to run it; an interrupt
+    in between (simulated here where the kernel asks whether to run the cell
+    async) left a coroutine Python later warned about, in another cell."""
+    assert run(kc, """
+ip = get_ipython()
+_should = ip.should_run_async
+def _interrupt_here(raw_cell, **kw):
+    if 'interrupt me' in raw_cell:
+        raise KeyboardInterrupt
+    return _should(raw_cell, **kw)
+ip.should_run_async = _interrupt_here
+""")[0]["content"]["status"] == "ok"
+    reply, msgs = run(kc, "'interrupt me'")
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    reply, later = run(kc, "import gc; gc.collect(); print('collected')")
+    assert stdout_of(later) == "collected\n"
+    assert "never awaited" not in stdout_of(msgs + later, "stderr")
