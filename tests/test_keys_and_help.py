@@ -14,7 +14,7 @@ from PyQt5.QtWidgets import QLabel
 
 from console_helpers import TIMEOUT_MS, run
 from kernel._version import __version__
-from kernel.app import PROTOCOL_VERSION
+from kernel.wire import PROTOCOL_VERSION
 from qtapp.__main__ import build_parser
 from qtapp.configfile import default_text
 from qtapp.console.keymap import DEFAULT_BINDINGS
