@@ -32,8 +32,9 @@ from .interrupts import interruptible, swallows_interrupts
 
 log = logging.getLogger(__name__)
 
-# IPython's event dispatch catches KeyboardInterrupt from callbacks (its own
-# run before every cell) and runs the cell anyway: an interrupt waits it out.
+# IPython's event dispatch, which runs its own callbacks before every cell,
+# catches KeyboardInterrupt and runs the cell anyway: an interrupt waits it
+# out (see kernel.interrupts).
 swallows_interrupts(EventManager.trigger)
 
 
@@ -339,7 +340,9 @@ def _close_unstarted_cell(tb) -> None:
     """IPython makes a cell's coroutine before it runs it. Interrupted in
     between, the coroutine is never started, and Python warns "coroutine
     'InteractiveShell.run_cell_async' was never awaited" whenever it is
-    collected, in some later cell. Close it quietly."""
+    collected, in some later cell. Close it quietly. (It is a local of
+    IPython's private ``_run_cell``; should that change, nothing is closed,
+    and tests/test_interrupts.py says so.)"""
     while tb is not None:
         if _RUN_CELL is not None and tb.tb_frame.f_code is _RUN_CELL.__code__:
             coro = tb.tb_frame.f_locals.get("coro")

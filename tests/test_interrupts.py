@@ -1,5 +1,6 @@
-"""Interrupts: a busy loop and what was queued behind it, and the watcher
-that never mistakes a missed SIGINT for a handled one.
+"""Interrupts: a busy loop and what was queued behind it, the watcher that
+never mistakes a missed SIGINT for a handled one, and interrupts that land
+where Python or IPython would swallow them.
 
 The watcher re-sends SIGINT to the main thread when the Python-level handler
 did not run (a signal landing just before a blocking call is seen only when
@@ -84,14 +85,14 @@ def test_an_interrupt_while_the_cell_is_still_compiling_is_shown_like_any_other(
     assert stdout_of(run(kc, "print('back')")[1]) == "back\n"
 
 
-def _start_and_interrupt(km, kc, code: str) -> str:
-    """Execute ``code``; send SIGINT once its pre_execute callbacks run (the
-    first prints, the next sleeps). Returns the msg_id."""
+def _start_and_interrupt(km, kc, code: str, marker: str = "callbacks running") -> str:
+    """Execute ``code``; send SIGINT once it has printed ``marker`` (and is about
+    to sleep where the interrupt would be swallowed). Returns the msg_id."""
     msg_id = kc.execute(code)
     while True:
         m = kc.get_iopub_msg(timeout=60)
         if (m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream"
-                and "callbacks running" in m["content"]["text"]):
+                and marker in m["content"]["text"]):
             break
     km.interrupt()
     return msg_id
@@ -137,14 +138,14 @@ def test_an_interrupt_that_lands_in_a_finalizer_waits_and_stops_the_cell(km, kc)
 import time
 class Slow:
     def __del__(self):
-        print('callbacks running', flush=True)   # the finalizer, here
+        print('finalizing', flush=True)
         time.sleep(1.5)
 s = Slow()
 del s
 time.sleep(120)
 print('slept')
 """
-    msg_id = _start_and_interrupt(km, kc, code)
+    msg_id = _start_and_interrupt(km, kc, code, marker="finalizing")
     reply = shell_reply(kc, msg_id, timeout=60)["content"]
     msgs = iopub_until_idle(kc, msg_id)
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
